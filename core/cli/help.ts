@@ -1,0 +1,35 @@
+import type { ConfigRepository } from '../compose/repository.ts';
+import { PLUGIN_KINDS } from '../plugins/kinds.ts';
+import type { PluginRegistry } from '../plugins/registry.ts';
+import { RUN_FLAGS } from './args.ts';
+
+/** `vidra run --help`: generated from the config groups on the search path and the plugin schemas. */
+export function formatHelp(repo: ConfigRepository, registry: PluginRegistry, ctx: { configName: string }): string {
+  const out: string[] = [];
+  out.push('usage: vidra run [flags] [overrides...]', '');
+  out.push('Compose the config from the config groups below, apply the overrides, and run the task.');
+  out.push('Overrides: key=value (change), +key=value (add), ++key=value (add or change), ~key (delete), group=option;');
+  out.push('sweeps with -m: key=a,b,c  range(0,10,2)  choice(a,b)  glob(*,exclude=x*)', '');
+  out.push('== Flags ==');
+  for (const f of RUN_FLAGS) out.push(`  ${`${f.names.join(', ')}${f.value ? ` ${f.value}` : ''}`.padEnd(34)} ${f.help}`);
+  out.push('', `== Configuration groups == (primary config: ${ctx.configName})`);
+  out.push('Compose your configuration from those groups (group=option)', '');
+  for (const g of repo.groups()) out.push(`${g}: ${repo.options(g).join(', ')}`);
+  out.push('', '== Plugins == (config nodes name them with _target_; keys from each plugin\'s JSON Schema)');
+  for (const kind of PLUGIN_KINDS) {
+    const defs = registry.list(kind);
+    if (defs.length === 0) continue;
+    out.push(`${kind}:`);
+    for (const d of defs) {
+      const props = Object.entries((d.schema.properties ?? {}) as Record<string, { type?: unknown; default?: unknown; description?: string }>);
+      out.push(`  ${d.name.padEnd(20)} ${d.description}`);
+      for (const [k, p] of props) {
+        const type = Array.isArray(p.type) ? p.type.join('|') : String(p.type ?? 'any');
+        const dflt = p.default === undefined ? '' : ` = ${JSON.stringify(p.default)}`;
+        out.push(`      ${`${k}: ${type}${dflt}`.padEnd(34)} ${p.description ?? ''}`.trimEnd());
+      }
+    }
+  }
+  out.push('', 'Search path:', repo.describeSearchPath(), '');
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,65 @@
+import 'reflect-metadata';
+import { VidraError } from '../config/errors.ts';
+import { packageVersion } from '../paths.ts';
+import { builtinPlugins } from '../../plugins/index.ts';
+import { completionCommand, completeWords } from './completion.ts';
+import { rerunCommand } from './rerun.ts';
+import { runCommand } from './run.ts';
+
+const USAGE = `usage: vidra <command> [options] [overrides...]
+
+commands:
+  run [flags] [overrides...]      compose the config and run the task (vidra run --help for flags and config groups)
+  rerun <run dir> [overrides...]  run again from a run directory's .vidra/config.yaml
+  completion bash|zsh             print a shell completion script
+
+exit codes: 0 ok, 1 a job failed, 2 usage or config error`;
+
+/** The CLI: returns the exit code. Errors the user caused print one clear message, without a stack. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'run':
+        return await runCommand(rest, builtinPlugins);
+      case 'rerun':
+        return await rerunCommand(rest, builtinPlugins);
+      case 'completion':
+        process.stdout.write(completionCommand(rest));
+        return 0;
+      case '__complete':
+        process.stdout.write(`${(await completeWords(rest)).join('\n')}\n`);
+        return 0;
+      case '__worker': {
+        const { runWorker } = await import('../launch/worker.ts');
+        return await runWorker(builtinPlugins);
+      }
+      case '--version':
+      case '-V':
+        process.stdout.write(`vidra ${packageVersion()}\n`);
+        return 0;
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        process.stdout.write(`${USAGE}\n`);
+        return command === undefined ? 2 : 0;
+      default:
+        process.stderr.write(`vidra: unknown command '${command}'\n${USAGE}\n`);
+        return 2;
+    }
+  } catch (err) {
+    return reportError(err);
+  }
+}
+
+export function reportError(err: unknown): number {
+  if (err instanceof VidraError) {
+    process.stderr.write(`Error: ${err.message}\n`);
+    if (process.env.VIDRA_FULL_ERROR === '1') process.stderr.write(`${err.stack}\n`);
+    else process.stderr.write('(Set the environment variable VIDRA_FULL_ERROR=1 for a complete stack trace.)\n');
+    return 2;
+  }
+  process.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
+  return 1;
+}

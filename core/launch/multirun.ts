@@ -1,0 +1,129 @@
+import { join, relative, resolve } from 'node:path';
+import { container } from 'tsyringe';
+import { Config } from '../config/config.ts';
+import { VidraError } from '../config/errors.ts';
+import { merge } from '../config/merge.ts';
+import { DictNode, fromPlain } from '../config/node.ts';
+import { toYaml } from '../config/yaml-emit.ts';
+import { isSweep, parseOverrideInternal } from '../overrides/parse.ts';
+import { instantiate } from '../plugins/instantiate.ts';
+import type { JobReturn, JobSpec, LaunchContext, Launcher, Sweeper } from '../plugins/interfaces.ts';
+import type { PluginRegistry } from '../plugins/registry.ts';
+import { REGISTRY } from '../plugins/tokens.ts';
+import { validateAll } from '../plugins/validate.ts';
+import { writeFileAtomic } from '../run/atomic.ts';
+import { createUniqueDir } from '../run/run-dir.ts';
+import { onInterrupt } from '../run/signals.ts';
+import { compositionFor, type RunEnvironment } from './environment.ts';
+import { executeJob, prepareJob, vidraValue } from './job.ts';
+
+export interface MultirunResult {
+  sweepDir: string | null;
+  jobs: JobReturn[];
+}
+
+/**
+ * `vidra run -m`: the sweeper (vidra.sweeper) turns the overrides into jobs, checking that every job
+ * composes before anything starts; the launcher (vidra.launcher) runs them. A failing job does not stop
+ * the others. The sweep directory gets `multirun.yaml` first and `summary.json` last.
+ */
+export async function multirun(overrides: string[], env: RunEnvironment, registry: PluginRegistry): Promise<MultirunResult> {
+  const fixed = overrides.filter((t) => !isSweep(parseOverrideInternal(t)));
+  const base = compositionFor(env, fixed);
+  const vidra = merge(base.config.vidra!, fromPlain({ mode: 'MULTIRUN' })) as DictNode;
+  const resolvedVidra = new Config(vidra, { vidra }).resolvedNode();
+  validateAll(resolvedVidra, registry, 'vidra');
+  if (resolvedVidra.kind !== 'dict') throw new VidraError('the vidra node is not a dict');
+  const di = container.createChildContainer();
+  di.register(REGISTRY, { useValue: registry });
+  const build = <T>(key: 'sweeper' | 'launcher') =>
+    instantiate<T>(resolvedVidra.entries.get(key) as DictNode, { container: di, registry, kind: key, path: `vidra.${key}` }) as T;
+  const sweeper = build<Sweeper>('sweeper');
+  const launcher = build<Launcher>('launcher');
+
+  const abort = new AbortController();
+  const results = new Map<number, JobReturn>();
+  let sweepDir: string | null = null;
+  let nextNum = 0;
+  const writeSummary = () => {
+    if (!sweepDir) return;
+    const jobs = [...results.values()].sort((a, b) => a.num - b.num);
+    writeFileAtomic(join(sweepDir, 'summary.json'), `${JSON.stringify({ sweep_dir: sweepDir, jobs }, null, 2)}\n`);
+  };
+  const dispose = onInterrupt((signal) => {
+    abort.abort(signal);
+    for (const r of results.values()) if (r.status === 'running') r.status = 'interrupted';
+    writeSummary();
+  });
+  const jobOptions = (dir: string) => ({ env, registry, mode: 'MULTIRUN' as const, sweepDir: dir });
+
+  try {
+    const jobs = await sweeper.sweep(overrides, {
+      check: (jobOverrides) => {
+        prepareJob({ num: 0, overrides: jobOverrides }, jobOptions('.'));
+      },
+      groupOptions: (group) => base.repo.options(group),
+      launch: async (batch) => {
+        if (sweepDir === null) {
+          sweepDir = createUniqueDir(resolve(env.cwd, String(vidraValue(vidra, 'sweep.dir'))));
+          const full = new DictNode(new Map([...base.config.root.entries, ['vidra', vidra]]));
+          writeFileAtomic(join(sweepDir, 'multirun.yaml'), toYaml(full));
+        }
+        const dir = sweepDir;
+        const specs: JobSpec[] = batch.map((o) => ({ num: nextNum++, overrides: o }));
+        for (const s of specs) results.set(s.num, { num: s.num, overrides: s.overrides, status: 'not_started', outputDir: null });
+        const ctx: LaunchContext = {
+          sweepDir: dir,
+          environment: env,
+          signal: abort.signal,
+          jobStarted: (num) => {
+            const entry = results.get(num);
+            if (entry) entry.status = 'running';
+          },
+          runJobHere: async (job) => {
+            const entry = results.get(job.num)!;
+            entry.status = 'running';
+            let ret: JobReturn;
+            try {
+              const prepared = prepareJob(job, jobOptions(dir));
+              ret = await executeJob(job, prepared, { ...jobOptions(dir), prefix: `[job ${job.num}]` });
+            } catch (err) {
+              ret = { ...entry, status: 'failed', error: (err as Error).message };
+            }
+            results.set(job.num, ret);
+            return ret;
+          },
+        };
+        const returns = await launcher.launch(specs, ctx);
+        for (const r of returns) results.set(r.num, r);
+        writeSummary();
+        return returns;
+      },
+    });
+    writeSummary();
+    return { sweepDir, jobs };
+  } finally {
+    dispose();
+  }
+}
+
+/** The end-of-sweep table: one row per job. */
+export function formatSummary(result: MultirunResult, cwd: string): string {
+  const rows = result.jobs.map((j) => [
+    String(j.num),
+    j.status,
+    j.overrides.join(' '),
+    j.outputDir ? relative(cwd, j.outputDir) || '.' : '-',
+    j.error ? j.error.split('\n')[0]! : j.result ? Object.entries(j.result).map(([k, v]) => `${k}=${typeof v === 'number' ? Number(v.toPrecision(6)) : String(v)}`).join(' ') : '',
+  ]);
+  const head = ['job', 'status', 'overrides', 'dir', 'result'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const failed = result.jobs.filter((j) => j.status !== 'completed').length;
+  return [
+    line(head),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...rows.map(line),
+    `${result.jobs.length - failed} of ${result.jobs.length} jobs completed${result.sweepDir ? `; sweep directory: ${relative(cwd, result.sweepDir)}` : ''}`,
+  ].join('\n');
+}

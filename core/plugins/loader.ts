@@ -1,0 +1,46 @@
+import { createRequire } from 'node:module';
+import { isAbsolute, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { VidraError } from '../config/errors.ts';
+import { PluginRegistry, type PluginDefinition } from './registry.ts';
+
+/**
+ * A plugin module exports `plugins` (an array of definitions), a default export of the same,
+ * or `register(registry)`. Modules come only from the project settings' `plugins` list: never from a
+ * config value or the command line (Hydra's import-path `_target_` became a security advisory).
+ */
+export async function loadPluginModule(registry: PluginRegistry, spec: string, root: string): Promise<void> {
+  const file = spec.startsWith('.') || isAbsolute(spec) ? resolve(root, spec) : resolvePackage(spec, root);
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  } catch (err) {
+    throw new VidraError(`cannot load the plugin module '${spec}' (listed in the project settings, resolved to ${file}): ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  const defs = (mod.plugins ?? mod.default) as PluginDefinition[] | undefined;
+  if (typeof mod.register === 'function') {
+    await (mod.register as (r: PluginRegistry) => unknown)(registry);
+  } else if (Array.isArray(defs)) {
+    for (const def of defs) registry.register({ ...def, source: def.source ?? spec });
+  } else {
+    throw new VidraError(`the plugin module '${spec}' exports neither 'plugins' (an array of plugin definitions) nor 'register(registry)'`);
+  }
+}
+
+function resolvePackage(spec: string, root: string): string {
+  try {
+    return createRequire(join(root, 'package.json')).resolve(spec);
+  } catch (err) {
+    throw new VidraError(`cannot find the plugin package '${spec}' from ${root}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** A registry holding the built-in plugins and those of the listed modules. */
+export async function createRegistry(builtins: readonly PluginDefinition[], modules: readonly string[], root: string): Promise<PluginRegistry> {
+  const registry = new PluginRegistry();
+  for (const def of builtins) registry.register(def);
+  for (const spec of modules) await loadPluginModule(registry, spec, root);
+  return registry;
+}

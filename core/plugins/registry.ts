@@ -1,0 +1,82 @@
+import { closest, VidraError } from '../config/errors.ts';
+import { PLUGIN_KINDS, isPluginKind, type PluginKind } from './kinds.ts';
+
+/** A JSON Schema (draft 2020-12 subset that ajv understands) describing a plugin's config keys. */
+export type JsonSchema = Record<string, unknown>;
+
+export type Constructor<T> = new (...args: any[]) => T;
+
+/**
+ * A plugin: one module holding its schema, its class and this definition.
+ * The class is built by tsyringe; it receives its validated config through `@inject(PLUGIN_CONFIG)`.
+ */
+export interface PluginDefinition<T = unknown> {
+  kind: PluginKind;
+  name: string;
+  /** One line for `vidra run --help`. */
+  description: string;
+  /** JSON Schema of the config node, without the `_target_`/`_partial_`/`_recursive_`/`_args_` keys. */
+  schema: JsonSchema;
+  create: Constructor<T>;
+  /** Where it was registered from (a module path), for error messages. */
+  source?: string;
+}
+
+export class UnknownPluginError extends VidraError {}
+
+export function definePlugin<T>(def: PluginDefinition<T>): PluginDefinition<T> {
+  return def;
+}
+
+/** One registry per plugin kind (mmengine style); names are looked up, never imported. */
+export class PluginRegistry {
+  private readonly kinds = new Map<PluginKind, Map<string, PluginDefinition>>(PLUGIN_KINDS.map((k) => [k, new Map()]));
+
+  register(def: PluginDefinition, options: { replace?: boolean } = {}): void {
+    if (!isPluginKind(def.kind)) {
+      throw new VidraError(`plugin '${def.name}' has the unknown kind '${def.kind}'; kinds are: ${PLUGIN_KINDS.join(', ')}`);
+    }
+    if (!/^[A-Za-z_][\w.-]*$/.test(def.name)) {
+      throw new VidraError(`invalid plugin name '${def.name}': use letters, digits, '_', '-' and '.' (for a scope, e.g. 'mylab.focal')`);
+    }
+    const registry = this.kinds.get(def.kind)!;
+    const existing = registry.get(def.name);
+    if (existing && !options.replace && existing.create !== def.create) {
+      throw new VidraError(
+        `a ${def.kind} plugin named '${def.name}' is already registered${existing.source ? ` (from ${existing.source})` : ''}; ` +
+          `choose another name (e.g. a scoped 'mylab.${def.name}') or register with { replace: true }`,
+      );
+    }
+    registry.set(def.name, def);
+  }
+
+  /** Looks a name up in one kind, or in every kind when `kind` is omitted (`kind:name` qualifies it). */
+  get(name: string, kind?: PluginKind): PluginDefinition {
+    const colon = name.indexOf(':');
+    if (colon > 0 && isPluginKind(name.slice(0, colon))) return this.get(name.slice(colon + 1), name.slice(0, colon) as PluginKind);
+    const searched = kind ? [kind] : PLUGIN_KINDS;
+    const found = searched.map((k) => this.kinds.get(k)!.get(name)).filter((d): d is PluginDefinition => d !== undefined);
+    if (found.length === 1) return found[0]!;
+    if (found.length > 1) {
+      throw new UnknownPluginError(
+        `the plugin name '${name}' is ambiguous: it is registered as ${found.map((d) => `${d.kind}:${name}`).join(' and ')}; write one of these in _target_`,
+      );
+    }
+    const names = searched.flatMap((k) => [...this.kinds.get(k)!.keys()]);
+    const near = closest(name, names);
+    throw new UnknownPluginError(
+      `no ${kind ?? 'plugin'} named '${name}' in the ${kind ? `'${kind}'` : 'plugin'} registr${kind ? 'y' : 'ies'}` +
+        (near.length ? `. Closest names: ${near.join(', ')}` : '') +
+        `. Registered: ${names.length ? [...names].sort().join(', ') : '(none)'}. ` +
+        `Third-party plugins are loaded from the 'plugins' list of the project settings (vidra.config.*, .vidrarc, package.json "vidra").`,
+    );
+  }
+
+  has(name: string, kind?: PluginKind): boolean {
+    return kind ? this.kinds.get(kind)!.has(name) : PLUGIN_KINDS.some((k) => this.kinds.get(k)!.has(name));
+  }
+
+  list(kind?: PluginKind): PluginDefinition[] {
+    return (kind ? [kind] : PLUGIN_KINDS).flatMap((k) => [...this.kinds.get(k)!.values()]);
+  }
+}

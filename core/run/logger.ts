@@ -1,0 +1,40 @@
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/**
+ * A job's logger: every line goes to `<output dir>/job.log` (appended synchronously, so a crash
+ * loses nothing) and to the console. Vidra never touches a global logger.
+ */
+export class JobLogger {
+  readonly file: string;
+
+  constructor(
+    dir: string,
+    private readonly options: { prefix?: string; verbose?: boolean; console?: boolean } = {},
+  ) {
+    this.file = join(dir, 'job.log');
+  }
+
+  debug(msg: string): void {
+    this.write('debug', msg);
+  }
+  info(msg: string): void {
+    this.write('info', msg);
+  }
+  warn(msg: string): void {
+    this.write('warn', msg);
+  }
+  error(msg: string): void {
+    this.write('error', msg);
+  }
+
+  private write(level: LogLevel, msg: string): void {
+    const line = `[${new Date().toISOString()}][${level.toUpperCase()}] ${msg}`;
+    appendFileSync(this.file, `${line}\n`);
+    if (this.options.console === false || (level === 'debug' && !this.options.verbose)) return;
+    const text = this.options.prefix ? `${this.options.prefix} ${msg}` : msg;
+    (level === 'error' || level === 'warn' ? process.stderr : process.stdout).write(`${text}\n`);
+  }
+}

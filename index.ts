@@ -1,0 +1,24 @@
+// Vidra's public API. The CLI (`vidra`) is built on exactly these pieces.
+import 'reflect-metadata';
+
+export { compose, composeDetailed, type ComposeOptions, type Composition } from './core/compose/compose.ts';
+export { Config } from './core/config/config.ts';
+export { registerResolver } from './core/config/resolvers.ts';
+export {
+  VidraError,
+  ConfigCompositionError,
+  ConfigKeyError,
+  ConfigTypeError,
+  MissingMandatoryValueError,
+  InterpolationError,
+  ValidationError,
+  UsageError,
+} from './core/config/errors.ts';
+export { parseOverride, OverrideParseError } from './core/overrides/parse.ts';
+export { expandSweep } from './core/overrides/sweep.ts';
+export { PluginRegistry, definePlugin, UnknownPluginError, type PluginDefinition, type JsonSchema } from './core/plugins/registry.ts';
+export { PLUGIN_KINDS, type PluginKind } from './core/plugins/kinds.ts';
+export { PLUGIN_CONFIG, PLUGIN_ARGS, JOB_CONTEXT, CONFIG, REGISTRY } from './core/plugins/tokens.ts';
+export { instantiate, InstantiationError, type PartialFactory } from './core/plugins/instantiate.ts';
+export type { Task, JobContext, Launcher, Sweeper, JobSpec, JobReturn, LaunchContext, SweepContext } from './core/plugins/interfaces.ts';
+export { builtinPlugins } from './plugins/index.ts';

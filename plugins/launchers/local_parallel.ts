@@ -1,0 +1,88 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { inject, injectable } from 'tsyringe';
+import { packageRoot } from '../../core/paths.ts';
+import { definePlugin } from '../../core/plugins/registry.ts';
+import type { JobReturn, JobSpec, LaunchContext, Launcher } from '../../core/plugins/interfaces.ts';
+import { PLUGIN_CONFIG } from '../../core/plugins/tokens.ts';
+import type { WorkerReply, WorkerRequest } from '../../core/launch/worker.ts';
+
+interface LocalParallelOptions {
+  n_jobs: number;
+}
+
+/**
+ * Runs the jobs of a sweep in `n_jobs` worker processes on this machine (Hydra needs the joblib plugin
+ * for this). Each worker composes and runs its jobs exactly as `vidra run` would; a crashed worker
+ * fails only the job it was running.
+ */
+@injectable()
+export class LocalParallelLauncher implements Launcher {
+  constructor(@inject(PLUGIN_CONFIG) private readonly options: LocalParallelOptions) {}
+
+  async launch(jobs: JobSpec[], ctx: LaunchContext): Promise<JobReturn[]> {
+    const queue = [...jobs];
+    const results: JobReturn[] = [];
+    const n = Math.min(this.options.n_jobs > 0 ? this.options.n_jobs : availableParallelism(), jobs.length);
+    const workers: ChildProcess[] = [];
+    const onAbort = () => {
+      for (const w of workers) if (w.exitCode === null) w.kill((ctx.signal.reason as NodeJS.Signals) ?? 'SIGINT');
+    };
+    ctx.signal.addEventListener('abort', onAbort);
+    const runWorker = () =>
+      new Promise<void>((done) => {
+        const child = fork(join(packageRoot(), 'bin', 'vidra.mjs'), ['__worker'], { stdio: 'inherit' });
+        workers.push(child);
+        let current: JobSpec | undefined;
+        const next = () => {
+          current = ctx.signal.aborted ? undefined : queue.shift();
+          if (!current) {
+            child.disconnect();
+            return;
+          }
+          ctx.jobStarted(current.num);
+          const msg: WorkerRequest = { type: 'job', job: current, sweepDir: ctx.sweepDir, environment: ctx.environment };
+          child.send(msg);
+        };
+        child.on('message', (msg: WorkerReply) => {
+          if (msg.type === 'ready') return next();
+          results.push(msg.result);
+          next();
+        });
+        child.on('exit', (code, signal) => {
+          if (current && !results.some((r) => r.num === current!.num)) {
+            const interrupted = ctx.signal.aborted || signal === 'SIGINT' || signal === 'SIGTERM';
+            results.push({
+              num: current.num,
+              overrides: current.overrides,
+              status: interrupted ? 'interrupted' : 'failed',
+              outputDir: null,
+              error: interrupted ? `interrupted (${signal ?? `exit code ${code}`})` : `worker process exited (${signal ?? `code ${code}`}) while running the job`,
+            });
+          }
+          done();
+        });
+      });
+    try {
+      await Promise.all(Array.from({ length: n }, runWorker));
+    } finally {
+      ctx.signal.removeEventListener('abort', onAbort);
+    }
+    return results.sort((a, b) => a.num - b.num);
+  }
+}
+
+export const plugin = definePlugin({
+  kind: 'launcher',
+  name: 'local_parallel',
+  description: 'run the jobs of a sweep in n_jobs worker processes on this machine',
+  schema: {
+    type: 'object',
+    properties: {
+      n_jobs: { type: 'integer', minimum: -1, default: 2, description: 'number of worker processes (-1: one per CPU core)' },
+    },
+    additionalProperties: false,
+  },
+  create: LocalParallelLauncher,
+});

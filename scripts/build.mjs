@@ -1,0 +1,63 @@
+// Build: generate the peggy parsers (grammars live in .peggy files beside the code that uses them),
+// then bundle the CLI and the library entry with esbuild (a bundle starts faster than tsc output).
+import { readFileSync, writeFileSync, readdirSync, statSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import peggy from 'peggy';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+function* walk(dir) {
+  for (const name of readdirSync(dir)) {
+    if (name === 'node_modules' || name.startsWith('.')) continue;
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) yield* walk(p);
+    else yield p;
+  }
+}
+
+for (const top of ['core', 'plugins']) {
+  for (const file of walk(join(root, top))) {
+    if (!file.endsWith('.peggy')) continue;
+    const out = file.replace(/\.peggy$/, '.generated.js');
+    const source = peggy.generate(readFileSync(file, 'utf8'), {
+      output: 'source',
+      format: 'es',
+      grammarSource: file.slice(root.length + 1),
+      allowedStartRules: ['*'],
+    });
+    writeFileSync(out, `// Generated from ${file.slice(root.length + 1)} by scripts/build.mjs. Do not edit.\n${source}`);
+    writeFileSync(
+      out.replace(/\.js$/, '.d.ts'),
+      'export declare function parse(input: string, options?: Record<string, unknown>): any;\n' +
+        'export declare class SyntaxError extends Error {\n' +
+        '  expected: Array<{ type: string; text?: string; description?: string }> | null;\n' +
+        '  found: string | null;\n' +
+        '  location: { start: { offset: number; line: number; column: number }; end: { offset: number; line: number; column: number } };\n' +
+        '}\n' +
+        'export declare const StartRules: string[];\n',
+    );
+  }
+}
+
+import { rmSync } from 'node:fs';
+const { build } = await import('esbuild');
+rmSync(join(root, 'dist'), { recursive: true, force: true });
+// One build with code splitting: the CLI and the library share modules (one registry, one tsyringe
+// container), and dynamic imports stay lazy chunks so `vidra run --cfg job` loads only what it needs.
+// tsyringe needs the Reflect polyfill before it is first imported, so every chunk starts with it.
+await build({
+  entryPoints: { cli: join(root, 'core/cli/main.ts'), index: join(root, 'index.ts') },
+  outdir: join(root, 'dist'),
+  outExtension: { '.js': '.js' },
+  bundle: true,
+  splitting: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  packages: 'external',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  banner: { js: "import 'reflect-metadata';" },
+  tsconfig: join(root, 'tsconfig.json'),
+});
