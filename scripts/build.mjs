@@ -40,12 +40,12 @@ for (const top of ['core', 'plugins']) {
   }
 }
 
-import { rmSync } from 'node:fs';
 const { build } = await import('esbuild');
-rmSync(join(root, 'dist'), { recursive: true, force: true });
 // One build with code splitting: the CLI and the library share modules (one registry, one tsyringe
 // container), and dynamic imports stay lazy chunks so `vidra run --cfg job` loads only what it needs.
-// tsyringe needs the Reflect polyfill before it is first imported, so every chunk starts with it.
+// Dependencies are bundled too (far fewer files to resolve at start-up) except those that must stay one
+// shared instance with third-party plugin modules (tsyringe and its Reflect polyfill) and native or wasm
+// packages. Bundled CommonJS code gets a real `require` for Node's built-ins.
 await build({
   entryPoints: { cli: join(root, 'core/cli/main.ts'), index: join(root, 'index.ts') },
   outdir: join(root, 'dist'),
@@ -55,9 +55,9 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  packages: 'external',
+  external: ['tsyringe', 'reflect-metadata', 'onnxruntime-node', 'h5wasm', 'typescript'],
   sourcemap: 'linked',
   logLevel: 'warning',
-  banner: { js: "import 'reflect-metadata';" },
+  banner: { js: "import { createRequire as __vidraCreateRequire } from 'node:module';\nconst require = __vidraCreateRequire(import.meta.url);" },
   tsconfig: join(root, 'tsconfig.json'),
 });

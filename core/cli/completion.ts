@@ -2,14 +2,25 @@ import { makeRepository, composeDetailed } from '../compose/compose.ts';
 import { UsageError } from '../config/errors.ts';
 import type { ConfigNode } from '../config/node.ts';
 import { RUN_FLAGS } from './args.ts';
+import { selectableGroups } from './help.ts';
 import { cliContext } from './run.ts';
 
 const BASH = `# vidra bash completion: eval "$(vidra completion bash)"
 _vidra_complete() {
-  local cur="\${COMP_WORDS[COMP_CWORD]}"
+  # Split the line up to the cursor at blanks only: COMP_WORDS also breaks words at '=' and ':'
+  # (COMP_WORDBREAKS), which would hand vidra 'optim' '=' 's' instead of 'optim=s'.
+  local line="\${COMP_LINE:0:COMP_POINT}"
+  local -a words
+  read -ra words <<< "$line"
+  [[ "$line" =~ [[:space:]]$ ]] && words+=("")
+  local cur="\${words[\${#words[@]}-1]}"
   local IFS=$'\\n'
-  COMPREPLY=( $(vidra __complete "\${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null) )
-  [[ \${#COMPREPLY[@]} -eq 1 && "\${COMPREPLY[0]}" == *= ]] && compopt -o nospace
+  COMPREPLY=( $(vidra __complete "\${words[@]:1}" 2>/dev/null) )
+  # Bash replaces only the part of the word after its last '=' or ':', so drop what comes before.
+  local head="\${cur%"\${cur##*[=:]}"}"
+  [[ -n "$head" ]] && COMPREPLY=( "\${COMPREPLY[@]#"$head"}" )
+  [[ \${#COMPREPLY[@]} -eq 1 && "\${COMPREPLY[0]}" == *= ]] && compopt -o nospace 2>/dev/null
+  return 0
 }
 complete -F _vidra_complete vidra
 `;
@@ -50,7 +61,7 @@ export async function completeWords(words: string[]): Promise<string[]> {
     if (!repo.groupExists(key)) return [];
     return repo.options(key).filter((o) => o.startsWith(value)).map((o) => `${prefix}${body.slice(0, eq)}=${o}`);
   }
-  const out = repo.groups().map((g) => `${g}=`);
+  const out = selectableGroups(repo).map((g) => `${g}=`);
   try {
     const typed = words.slice(1, -1).filter((w) => !w.startsWith('-') && !w.includes(','));
     const comp = composeDetailed({ configDir: ctx.configDir, configName: ctx.configName, searchPath: ctx.searchPath, overrides: typed }, repo);

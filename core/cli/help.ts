@@ -3,6 +3,14 @@ import { PLUGIN_KINDS } from '../plugins/kinds.ts';
 import type { PluginRegistry } from '../plugins/registry.ts';
 import { RUN_FLAGS } from './args.ts';
 
+/**
+ * The config groups a user can choose from. The folder `vidra` holds `vidra/config.yaml`, which every
+ * composition starts from: it looks like a group with one option, but `vidra=config` is no valid override.
+ */
+export function selectableGroups(repo: ConfigRepository): string[] {
+  return repo.groups().filter((g) => g !== 'vidra');
+}
+
 /** `vidra run --help`: generated from the config groups on the search path and the plugin schemas. */
 export function formatHelp(repo: ConfigRepository, registry: PluginRegistry, ctx: { configName: string }): string {
   const out: string[] = [];
@@ -14,7 +22,7 @@ export function formatHelp(repo: ConfigRepository, registry: PluginRegistry, ctx
   for (const f of RUN_FLAGS) out.push(`  ${`${f.names.join(', ')}${f.value ? ` ${f.value}` : ''}`.padEnd(34)} ${f.help}`);
   out.push('', `== Configuration groups == (primary config: ${ctx.configName})`);
   out.push('Compose your configuration from those groups (group=option)', '');
-  for (const g of repo.groups()) out.push(`${g}: ${repo.options(g).join(', ')}`);
+  for (const g of selectableGroups(repo)) out.push(`${g}: ${repo.options(g).join(', ')}`);
   out.push('', '== Plugins == (config nodes name them with _target_; keys from each plugin\'s JSON Schema)');
   for (const kind of PLUGIN_KINDS) {
     const defs = registry.list(kind);

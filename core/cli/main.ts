@@ -1,7 +1,5 @@
-import 'reflect-metadata';
 import { VidraError } from '../config/errors.ts';
 import { packageVersion } from '../paths.ts';
-import { builtinPlugins } from '../../plugins/index.ts';
 import { completionCommand, completeWords } from './completion.ts';
 import { rerunCommand } from './rerun.ts';
 import { runCommand } from './run.ts';
@@ -15,15 +13,18 @@ commands:
 
 exit codes: 0 ok, 1 a job failed, 2 usage or config error`;
 
+// Plugins load only when a command needs them: `vidra run --cfg job` never imports tsyringe or ajv.
+const builtins = async () => (await import('../../plugins/index.ts')).builtinPlugins;
+
 /** The CLI: returns the exit code. Errors the user caused print one clear message, without a stack. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
       case 'run':
-        return await runCommand(rest, builtinPlugins);
+        return await runCommand(rest, builtins);
       case 'rerun':
-        return await rerunCommand(rest, builtinPlugins);
+        return await rerunCommand(rest, builtins);
       case 'completion':
         process.stdout.write(completionCommand(rest));
         return 0;
@@ -32,7 +33,7 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case '__worker': {
         const { runWorker } = await import('../launch/worker.ts');
-        return await runWorker(builtinPlugins);
+        return await runWorker(await builtins());
       }
       case '--version':
       case '-V':
@@ -42,7 +43,8 @@ export async function main(argv: string[]): Promise<number> {
       case '-h':
       case '--help':
       case 'help':
-        process.stdout.write(`${USAGE}\n`);
+        // No command is a usage error: the usage goes to stderr then, as every exit-2 message does.
+        (command === undefined ? process.stderr : process.stdout).write(`${USAGE}\n`);
         return command === undefined ? 2 : 0;
       default:
         process.stderr.write(`vidra: unknown command '${command}'\n${USAGE}\n`);

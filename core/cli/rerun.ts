@@ -4,15 +4,14 @@ import { UsageError } from '../config/errors.ts';
 import { loadYaml } from '../config/yaml-load.ts';
 import { toPlain } from '../config/node.ts';
 import { makeEnvironment } from '../launch/environment.ts';
-import type { PluginDefinition } from '../plugins/registry.ts';
-import { cliContext, launch } from './run.ts';
+import { cliContext, launch, type BuiltinsLoader } from './run.ts';
 
 /**
  * `vidra rerun <run dir> [overrides]`: composes again from the run's `.vidra/config.yaml` (unresolved,
  * so `${now:}` and the run directory are fresh) and its `vidra` settings, applies the extra value
  * overrides, and runs the job in a new run directory.
  */
-export async function rerunCommand(argv: string[], builtins: readonly PluginDefinition[]): Promise<number> {
+export async function rerunCommand(argv: string[], builtins: BuiltinsLoader): Promise<number> {
   const [dirArg, ...overrides] = argv;
   if (!dirArg || dirArg.startsWith('-')) throw new UsageError('usage: vidra rerun <run dir> [overrides...]');
   const cwd = process.cwd();

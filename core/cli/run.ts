@@ -1,3 +1,4 @@
+import { existsSync, statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { composeDetailed, makeRepository } from '../compose/compose.ts';
 import type { SearchPathEntry } from '../compose/repository.ts';
@@ -24,12 +25,19 @@ export interface CliContext {
 /** Where configs and plugins come from: the project settings, then the command-line flags. */
 export async function cliContext(args: Pick<RunArgs, 'configPath' | 'configName' | 'configDirs'>, cwd = process.cwd()): Promise<CliContext> {
   const settings = await loadSettings(cwd);
+  // Check the directories given on the command line here, where the message can name the flag and
+  // the path as typed (the composer only sees absolute paths).
+  const checkDir = (flag: string, dir: string) => {
+    const abs = resolve(cwd, dir);
+    if (!existsSync(abs) || !statSync(abs).isDirectory()) throw new UsageError(`${flag}: the config directory '${dir}' does not exist (resolved to ${abs})`);
+    return abs;
+  };
   return {
     cwd,
-    configDir: args.configPath !== null ? resolve(cwd, args.configPath) : settings.configDir,
+    configDir: args.configPath !== null ? checkDir('-cp/--config-path', args.configPath) : settings.configDir,
     configName: args.configName ?? settings.configName,
     searchPath: [
-      ...args.configDirs.map((d) => ({ dir: resolve(cwd, d), provider: 'command-line' })),
+      ...args.configDirs.map((d) => ({ dir: checkDir('-cd/--config-dir', d), provider: 'command-line' })),
       ...settings.searchPath.map((d) => ({ dir: d, provider: 'settings' })),
     ],
     plugins: settings.plugins,
@@ -37,12 +45,14 @@ export async function cliContext(args: Pick<RunArgs, 'configPath' | 'configName'
   };
 }
 
-export async function runCommand(argv: string[], builtins: readonly PluginDefinition[]): Promise<number> {
+export type BuiltinsLoader = () => Promise<readonly PluginDefinition[]>;
+
+export async function runCommand(argv: string[], builtins: BuiltinsLoader): Promise<number> {
   const args = parseRunArgs(argv);
   const ctx = await cliContext(args);
   if (args.help) {
     const { createRegistry } = await import('../plugins/loader.ts');
-    const registry = await createRegistry(builtins, ctx.plugins, ctx.pluginRoot);
+    const registry = await createRegistry(await builtins(), ctx.plugins, ctx.pluginRoot);
     process.stdout.write(formatHelp(makeRepository(ctx), registry, ctx));
     return 0;
   }
@@ -50,7 +60,7 @@ export async function runCommand(argv: string[], builtins: readonly PluginDefini
     const comp = composeDetailed({ configDir: ctx.configDir, configName: ctx.configName, searchPath: ctx.searchPath, overrides: args.overrides });
     if (args.info) {
       const { createRegistry } = await import('../plugins/loader.ts');
-      const registry = args.info === 'plugins' || args.info === 'all' ? await createRegistry(builtins, ctx.plugins, ctx.pluginRoot) : null;
+      const registry = args.info === 'plugins' || args.info === 'all' ? await createRegistry(await builtins(), ctx.plugins, ctx.pluginRoot) : null;
       process.stdout.write(formatInfo(args.info, comp, registry));
       return 0;
     }
@@ -62,9 +72,9 @@ export async function runCommand(argv: string[], builtins: readonly PluginDefini
 }
 
 /** Runs a single job or a sweep; shared by `run` and `rerun`. */
-export async function launch(overrides: string[], multirun: boolean, env: RunEnvironment, builtins: readonly PluginDefinition[]): Promise<number> {
+export async function launch(overrides: string[], multirun: boolean, env: RunEnvironment, builtins: BuiltinsLoader): Promise<number> {
   const [{ createRegistry }, job] = await Promise.all([import('../plugins/loader.ts'), import('../launch/job.ts')]);
-  const registry = await createRegistry(builtins, env.plugins, env.pluginRoot);
+  const registry = await createRegistry(await builtins(), env.plugins, env.pluginRoot);
   if (multirun) {
     const { multirun: runSweep, formatSummary } = await import('../launch/multirun.ts');
     const result = await runSweep(overrides, env, registry);
@@ -81,7 +91,8 @@ export async function launch(overrides: string[], multirun: boolean, env: RunEnv
     process.stdout.write(`job completed; run directory: ${where}${headline ? `\n${headline}` : ''}\n`);
     return 0;
   }
-  process.stderr.write(`job ${ret.status}: ${ret.error ?? ''}\nrun directory: ${where}\n`);
+  // The job's logger has already printed the error; say where its run directory is.
+  process.stderr.write(`job ${ret.status}; run directory: ${where}\n`);
   return 1;
 }
 

@@ -121,6 +121,11 @@ export function composeDetailed(options: ComposeOptions = {}, repo = makeReposit
   return { config: new Config(new DictNode(job, dict.loc), { vidra }), repo, defaults, overrides: parsed };
 }
 
+/** Overrides of Vidra's own settings (`vidra.run.dir=...`, `vidra/launcher=...`), kept apart from the task's as Hydra does. */
+export function isVidraOverride(text: string): boolean {
+  return /^[+~]*vidra[./@=]/.test(text);
+}
+
 function isGroupOverride(o: ParsedOverride, repo: ConfigRepository): boolean {
   if (o.package !== null) return true;
   if (o.key.includes('/')) return true;
@@ -140,13 +145,15 @@ function groupOption(o: ParsedOverride): Option {
   return v.type === 'null' ? null : String(v.value);
 }
 
-/** Fills `vidra.runtime.choices` (config groups first, vidra's own last), `vidra.overrides.task`, `vidra.job.config_name`. */
+/** Fills `vidra.runtime.choices` (in defaults-list order), `vidra.overrides.task` and `vidra.job.config_name`. */
 function withRuntime(vidra: DictNode, defaults: DefaultsResult, overrides: readonly string[], configName: string | null | undefined): DictNode {
-  const ordered = [...defaults.choices].sort(([a], [b]) => Number(a.startsWith('vidra/')) - Number(b.startsWith('vidra/')));
-  const choices = new DictNode(new Map(ordered.map(([k, v]) => [k, v === null ? nullNode() : fromPlain(v)])));
+  const choices = new DictNode(new Map([...defaults.choices].map(([k, v]) => [k, v === null ? nullNode() : fromPlain(v)])));
   const patch = fromPlain({
     runtime: { choices },
-    overrides: { task: new ListNode(overrides.map((t) => strNode(t))) },
+    overrides: {
+      task: new ListNode(overrides.filter((t) => !isVidraOverride(t)).map((t) => strNode(t))),
+      vidra: new ListNode(overrides.filter(isVidraOverride).map((t) => strNode(t))),
+    },
     ...(configName === undefined ? {} : { job: { config_name: configName } }),
   });
   return merge(vidra, patch) as DictNode;

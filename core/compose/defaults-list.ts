@@ -189,12 +189,15 @@ interface Deferred {
   entry: Entry;
   group: string;
   parentPkg: string;
+  pos: number[];
 }
 
 class DefaultsBuilder {
   private readonly overrides = new Map<string, GroupChange>();
   private readonly seen = new Map<string, Entry>();
   private readonly choices = new Map<string, Option>();
+  /** Position of each choice in the final tree (indices from the root), to list choices in defaults-list order. */
+  private readonly positions = new Map<string, number[]>();
   private readonly deferred: Deferred[] = [];
   private defaultsOverrides: Array<{ key: string; change: GroupChange }> = [];
   private interpolatedDepth = 0;
@@ -216,15 +219,16 @@ class DefaultsBuilder {
         );
       }
       const pkg = primary.packageHeader === null ? '' : packageFrom(primary.packageHeader, '', '');
-      children.unshift(this.visit(primary, '', pkg, true));
+      children.unshift(this.visit(primary, '', pkg, true, [this.request.prelude.length]));
     } else if (this.request.appends.length > 0) {
       const empty: LoadedConfig = { node: new DictNode(new Map()), packageHeader: null, path: '<overrides>', file: '<command line>' };
-      children.unshift(this.visit(empty, '', '', true));
+      children.unshift(this.visit(empty, '', '', true, [this.request.prelude.length]));
     }
-    for (const path of [...this.request.prelude].reverse()) {
+    for (let i = this.request.prelude.length - 1; i >= 0; i--) {
+      const path = this.request.prelude[i]!;
       const loaded = this.repo.load(path);
       if (!loaded) throw new ConfigCompositionError(`Cannot find the built-in config '${path}'.\nSearch path:\n${this.repo.describeSearchPath()}`);
-      children.unshift(this.visit(loaded, dirname(path), packageFrom(loaded.packageHeader ?? dirname(path).replace(/\//g, '.'), '', ''), false));
+      children.unshift(this.visit(loaded, dirname(path), packageFrom(loaded.packageHeader ?? dirname(path).replace(/\//g, '.'), '', ''), false, [i]));
     }
     this.resolveDeferred();
     this.checkUnused();
@@ -235,10 +239,15 @@ class DefaultsBuilder {
       for (const c of node.children) flatten(c);
     };
     flatten(tree);
-    return { tree, merges, choices: this.choices };
+    const byPosition = (a: number[], b: number[]) => {
+      for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+      return a.length - b.length;
+    };
+    const ordered = [...this.choices].sort(([a], [b]) => byPosition(this.positions.get(a) ?? [], this.positions.get(b) ?? []));
+    return { tree, merges, choices: new Map(ordered) };
   }
 
-  private visit(loaded: LoadedConfig, groupDir: string, pkg: string, isPrimary: boolean): TreeNode {
+  private visit(loaded: LoadedConfig, groupDir: string, pkg: string, isPrimary: boolean, pos: number[]): TreeNode {
     const { entries, content } = splitDefaults(loaded);
     if (!entries.some((e) => e.kind === 'self')) {
       entries.push({ kind: 'self', name: '_self_', package: null, option: null, optional: false, override: false, source: { text: '' } });
@@ -281,16 +290,16 @@ class DefaultsBuilder {
             : child.packageHeader !== null
               ? packageFrom(child.packageHeader, '', defaultPkg)
               : defaultPkg;
-        children.push(this.visit(child, dirname(path), childPkg, false));
+        children.push(this.visit(child, dirname(path), childPkg, false, [...pos, i]));
       } else {
-        this.visitGroup(e, groupDir, pkg, loaded.path, children);
+        this.visitGroup(e, groupDir, pkg, loaded.path, children, [...pos, i]);
       }
     }
     node.children = children.reverse();
     return node;
   }
 
-  private visitGroup(e: Entry, groupDir: string, pkg: string, parentPath: string, out: TreeNode[]): void {
+  private visitGroup(e: Entry, groupDir: string, pkg: string, parentPath: string, out: TreeNode[], pos: number[]): void {
     const group = joinGroup(groupDir, e.name);
     const key = entryKey(group, entryPackage(e, pkg));
     const later = this.seen.get(key);
@@ -318,12 +327,13 @@ class DefaultsBuilder {
       change.used = true;
     }
     this.choices.set(key, option);
+    this.positions.set(key, pos);
     if (option === null) return;
 
     const defaultPkg = joinPkg(pkg, e.name.replace(/^\//, '').replace(/\//g, '.'));
     if (typeof option === 'string' && option.includes('${')) {
       const slot: TreeNode = { config: `${group}/${option}`, package: defaultPkg, children: [] };
-      this.deferred.push({ slot, entry: { ...e, option }, group, parentPkg: pkg });
+      this.deferred.push({ slot, entry: { ...e, option }, group, parentPkg: pkg, pos });
       out.push(slot);
       return;
     }
@@ -337,7 +347,7 @@ class DefaultsBuilder {
           : child.packageHeader !== null
             ? packageFrom(child.packageHeader, '', defaultPkg)
             : defaultPkg;
-      out.push(this.visit(child, group, childPkg, false));
+      out.push(this.visit(child, group, childPkg, false, [...pos, i]));
     }
   }
 
@@ -385,7 +395,7 @@ class DefaultsBuilder {
             ? packageFrom(child.packageHeader, '', defaultPkg)
             : defaultPkg;
       this.interpolatedDepth++;
-      const sub = this.visit(child, d.group, pkg, false);
+      const sub = this.visit(child, d.group, pkg, false, d.pos);
       this.interpolatedDepth--;
       Object.assign(d.slot, sub);
     }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { container } from 'tsyringe';
+import { container } from '../plugins/di.ts';
 import { Config } from '../config/config.ts';
 import { UsageError, VidraError } from '../config/errors.ts';
 import { merge } from '../config/merge.ts';
@@ -17,6 +17,7 @@ import { JobLogger } from '../run/logger.ts';
 import { createUniqueDir } from '../run/run-dir.ts';
 import { onInterrupt } from '../run/signals.ts';
 import { StatusFile } from '../run/status.ts';
+import { isVidraOverride } from '../compose/compose.ts';
 import { compositionFor, type RunEnvironment } from './environment.ts';
 
 export interface JobOptions {
@@ -27,6 +28,8 @@ export interface JobOptions {
   sweepDir?: string;
   /** Console prefix, e.g. `[job 3]`. */
   prefix?: string;
+  /** Called once the run directory exists, so that a sweep interrupted mid-job can name it in summary.json. */
+  onStart?: (outputDir: string) => void;
 }
 
 /** A job that is composed, resolved and validated, and knows its output directory; nothing written yet. */
@@ -51,7 +54,7 @@ export function overrideDirname(overrides: readonly string[], vidra: DictNode): 
   const sep = String(vidraValue(vidra, 'job.config.override_dirname.item_sep'));
   const exclude = vidraValue(vidra, 'job.config.override_dirname.exclude_keys') as string[];
   return [...overrides]
-    .filter((o) => !exclude.includes(o.split('=')[0]!.replace(/^[+~]+/, '')))
+    .filter((o) => !isVidraOverride(o) && !exclude.includes(o.split('=')[0]!.replace(/^[+~]+/, '')))
     .sort()
     .map((o) => o.replace('=', kv))
     .join(sep);
@@ -116,6 +119,7 @@ export async function executeJob(job: JobSpec, prepared: PreparedJob, options: J
   writeFileAtomic(join(meta, 'resolved.yaml'), config.toYaml({ resolve: true }));
   writeFileAtomic(join(meta, 'overrides.yaml'), toYaml(fromPlain(job.overrides)));
   const status = new StatusFile(outputDir);
+  options.onStart?.(outputDir);
   const startedAt = status.current.started_at;
   const writeMeta = (endedAt: string | null) =>
     writeFileAtomic(

@@ -1,5 +1,5 @@
 import { join, relative, resolve } from 'node:path';
-import { container } from 'tsyringe';
+import { container } from '../plugins/di.ts';
 import { Config } from '../config/config.ts';
 import { VidraError } from '../config/errors.ts';
 import { merge } from '../config/merge.ts';
@@ -14,6 +14,7 @@ import { validateAll } from '../plugins/validate.ts';
 import { writeFileAtomic } from '../run/atomic.ts';
 import { createUniqueDir } from '../run/run-dir.ts';
 import { onInterrupt } from '../run/signals.ts';
+import { isVidraOverride } from '../compose/compose.ts';
 import { compositionFor, type RunEnvironment } from './environment.ts';
 import { executeJob, prepareJob, vidraValue } from './job.ts';
 
@@ -30,7 +31,12 @@ export interface MultirunResult {
 export async function multirun(overrides: string[], env: RunEnvironment, registry: PluginRegistry): Promise<MultirunResult> {
   const fixed = overrides.filter((t) => !isSweep(parseOverrideInternal(t)));
   const base = compositionFor(env, fixed);
-  const vidra = merge(base.config.vidra!, fromPlain({ mode: 'MULTIRUN' })) as DictNode;
+  // multirun.yaml records the whole command line, sweeps included (as Hydra's does): the base config was
+  // composed without the sweeps, so its vidra.overrides would not say what the sweep was.
+  const vidra = merge(
+    base.config.vidra!,
+    fromPlain({ mode: 'MULTIRUN', overrides: { task: overrides.filter((o) => !isVidraOverride(o)), vidra: overrides.filter(isVidraOverride) } }),
+  ) as DictNode;
   const resolvedVidra = new Config(vidra, { vidra }).resolvedNode();
   validateAll(resolvedVidra, registry, 'vidra');
   if (resolvedVidra.kind !== 'dict') throw new VidraError('the vidra node is not a dict');
@@ -45,15 +51,23 @@ export async function multirun(overrides: string[], env: RunEnvironment, registr
   const results = new Map<number, JobReturn>();
   let sweepDir: string | null = null;
   let nextNum = 0;
+  let interrupted = false;
   const writeSummary = () => {
-    if (!sweepDir) return;
+    // After an interruption the summary written by the signal handler is final: what a launcher
+    // reports later for the jobs it stopped says less (it may not know their directories).
+    if (!sweepDir || interrupted) return;
     const jobs = [...results.values()].sort((a, b) => a.num - b.num);
     writeFileAtomic(join(sweepDir, 'summary.json'), `${JSON.stringify({ sweep_dir: sweepDir, jobs }, null, 2)}\n`);
   };
   const dispose = onInterrupt((signal) => {
     abort.abort(signal);
-    for (const r of results.values()) if (r.status === 'running') r.status = 'interrupted';
+    for (const r of results.values()) {
+      if (r.status !== 'running') continue;
+      r.status = 'interrupted';
+      r.error = `interrupted by ${signal}`;
+    }
     writeSummary();
+    interrupted = true;
   });
   const jobOptions = (dir: string) => ({ env, registry, mode: 'MULTIRUN' as const, sweepDir: dir });
 
@@ -64,6 +78,8 @@ export async function multirun(overrides: string[], env: RunEnvironment, registr
       },
       groupOptions: (group) => base.repo.options(group),
       launch: async (batch) => {
+        // Interrupted while an earlier batch ran: start nothing more (the process is about to exit).
+        if (abort.signal.aborted) return batch.map((o) => ({ num: nextNum++, overrides: o, status: 'not_started' as const, outputDir: null }));
         if (sweepDir === null) {
           sweepDir = createUniqueDir(resolve(env.cwd, String(vidraValue(vidra, 'sweep.dir'))));
           const full = new DictNode(new Map([...base.config.root.entries, ['vidra', vidra]]));
@@ -76,9 +92,11 @@ export async function multirun(overrides: string[], env: RunEnvironment, registr
           sweepDir: dir,
           environment: env,
           signal: abort.signal,
-          jobStarted: (num) => {
+          jobStarted: (num, outputDir) => {
             const entry = results.get(num);
-            if (entry) entry.status = 'running';
+            if (!entry) return;
+            entry.status = 'running';
+            if (outputDir) entry.outputDir = outputDir;
           },
           runJobHere: async (job) => {
             const entry = results.get(job.num)!;
@@ -86,7 +104,11 @@ export async function multirun(overrides: string[], env: RunEnvironment, registr
             let ret: JobReturn;
             try {
               const prepared = prepareJob(job, jobOptions(dir));
-              ret = await executeJob(job, prepared, { ...jobOptions(dir), prefix: `[job ${job.num}]` });
+              ret = await executeJob(job, prepared, {
+                ...jobOptions(dir),
+                prefix: `[job ${job.num}]`,
+                onStart: (outputDir) => (entry.outputDir = outputDir),
+              });
             } catch (err) {
               ret = { ...entry, status: 'failed', error: (err as Error).message };
             }

@@ -5,7 +5,7 @@ import type { RunEnvironment } from './environment.ts';
 import { runJob } from './job.ts';
 
 export type WorkerRequest = { type: 'job'; job: JobSpec; sweepDir: string; environment: unknown };
-export type WorkerReply = { type: 'ready' } | { type: 'done'; result: JobReturn };
+export type WorkerReply = { type: 'ready' } | { type: 'started'; num: number; outputDir: string } | { type: 'done'; result: JobReturn };
 
 /** A local_parallel worker process: runs the jobs its parent sends until the parent disconnects. */
 export async function runWorker(builtins: readonly PluginDefinition[]): Promise<number> {
@@ -20,7 +20,14 @@ export async function runWorker(builtins: readonly PluginDefinition[]): Promise<
     let result: JobReturn;
     try {
       registry ??= await createRegistry(builtins, env.plugins, env.pluginRoot);
-      result = await runJob(msg.job, { env, registry, mode: 'MULTIRUN', sweepDir: msg.sweepDir, prefix: `[job ${msg.job.num}]` });
+      result = await runJob(msg.job, {
+        env,
+        registry,
+        mode: 'MULTIRUN',
+        sweepDir: msg.sweepDir,
+        prefix: `[job ${msg.job.num}]`,
+        onStart: (outputDir) => send({ type: 'started', num: msg.job.num, outputDir } satisfies WorkerReply),
+      });
     } catch (err) {
       result = { num: msg.job.num, overrides: msg.job.overrides, status: 'failed', outputDir: null, error: (err as Error).message };
     }

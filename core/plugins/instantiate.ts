@@ -1,4 +1,4 @@
-import type { DependencyContainer } from 'tsyringe';
+import type { DependencyContainer } from './di.ts';
 import { VidraError } from '../config/errors.ts';
 import { formatLoc, toPlain, type ConfigNode, type DictNode } from '../config/node.ts';
 import type { PluginKind } from './kinds.ts';

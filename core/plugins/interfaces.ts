@@ -44,8 +44,11 @@ export interface LaunchContext {
   environment: unknown;
   /** Aborted on SIGINT/SIGTERM. */
   signal: AbortSignal;
-  /** Launchers that run jobs elsewhere report each start, so an interruption can tell running from not started. */
-  jobStarted(num: number): void;
+  /**
+   * Launchers that run jobs elsewhere report each start, so an interruption can tell running from not
+   * started — and, once the job has made it, its run directory.
+   */
+  jobStarted(num: number, outputDir?: string): void;
 }
 
 export interface Launcher {

@@ -1,11 +1,12 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { inject, injectable } from 'tsyringe';
+import { inject, injectable } from '../../core/plugins/di.ts';
 import { packageRoot } from '../../core/paths.ts';
 import { definePlugin } from '../../core/plugins/registry.ts';
 import type { JobReturn, JobSpec, LaunchContext, Launcher } from '../../core/plugins/interfaces.ts';
 import { PLUGIN_CONFIG } from '../../core/plugins/tokens.ts';
+import { onInterrupt } from '../../core/run/signals.ts';
 import type { WorkerReply, WorkerRequest } from '../../core/launch/worker.ts';
 
 interface LocalParallelOptions {
@@ -35,7 +36,9 @@ export class LocalParallelLauncher implements Launcher {
         const child = fork(join(packageRoot(), 'bin', 'vidra.mjs'), ['__worker'], { stdio: 'inherit' });
         workers.push(child);
         let current: JobSpec | undefined;
+        let currentDir: string | null = null;
         const next = () => {
+          currentDir = null;
           current = ctx.signal.aborted ? undefined : queue.shift();
           if (!current) {
             child.disconnect();
@@ -47,6 +50,10 @@ export class LocalParallelLauncher implements Launcher {
         };
         child.on('message', (msg: WorkerReply) => {
           if (msg.type === 'ready') return next();
+          if (msg.type === 'started') {
+            currentDir = msg.outputDir;
+            return ctx.jobStarted(msg.num, msg.outputDir);
+          }
           results.push(msg.result);
           next();
         });
@@ -57,16 +64,21 @@ export class LocalParallelLauncher implements Launcher {
               num: current.num,
               overrides: current.overrides,
               status: interrupted ? 'interrupted' : 'failed',
-              outputDir: null,
+              outputDir: currentDir,
               error: interrupted ? `interrupted (${signal ?? `exit code ${code}`})` : `worker process exited (${signal ?? `code ${code}`}) while running the job`,
             });
           }
           done();
         });
       });
+    const all = Promise.all(Array.from({ length: n }, runWorker));
+    // On SIGINT/SIGTERM the workers (killed by onAbort) mark their own jobs interrupted: the process
+    // waits for them to exit, so that no run directory is left `running` after vidra has exited.
+    const dispose = onInterrupt(() => all);
     try {
-      await Promise.all(Array.from({ length: n }, runWorker));
+      await all;
     } finally {
+      dispose();
       ctx.signal.removeEventListener('abort', onAbort);
     }
     return results.sort((a, b) => a.num - b.num);

@@ -1,4 +1,4 @@
-import { inject, injectable } from 'tsyringe';
+import { inject, injectable } from '../../core/plugins/di.ts';
 import { parseOverrideInternal } from '../../core/overrides/parse.ts';
 import { expandSweep } from '../../core/overrides/sweep.ts';
 import { definePlugin } from '../../core/plugins/registry.ts';

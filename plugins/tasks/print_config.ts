@@ -1,4 +1,4 @@
-import { inject, injectable } from 'tsyringe';
+import { inject, injectable } from '../../core/plugins/di.ts';
 import { definePlugin } from '../../core/plugins/registry.ts';
 import type { JobContext, Task } from '../../core/plugins/interfaces.ts';
 import { JOB_CONTEXT, PLUGIN_CONFIG } from '../../core/plugins/tokens.ts';
