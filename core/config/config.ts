@@ -1,9 +1,9 @@
 // The composed config users read. Values resolve on read, as with OmegaConf's DictConfig:
 // `get('trainer.lr')` follows `${...}` wherever it meets one; the tree itself never changes.
-import { DictNode, ListNode, ValueNode, isInterpolation, isMissing, type ConfigNode } from './node.ts';
+import { DictNode, ValueNode, isInterpolation, isMissing, toPlain, type ConfigNode } from './node.ts';
 import { ConfigKeyError, ConfigTypeError, MissingMandatoryValueError, didYouMean } from './errors.ts';
 import { child, lookup, parsePath } from './path.ts';
-import { Resolution, childWhere, displayKey, rootWhere, toPlainNode, type Resolved, type Scope, type Tree, type Where } from './resolve.ts';
+import { Resolution, childWhere, displayKey, relocate, rootWhere, type Resolved, type Scope, type Tree, type Where } from './resolve.ts';
 import { toYaml } from './yaml-emit.ts';
 
 export interface ConfigOptions {
@@ -51,7 +51,7 @@ export class Config {
     if (isMissing(found.node)) throw missingError(found);
     const node = res.deep(res.value(found.node, found.where), 'throw');
     assertComplete(node, displayKey(found.where));
-    return toPlainNode(node);
+    return toPlain(node);
   }
 
   /** Like {@link get}, but an absent key or a `???` value gives `options.default` (undefined if none), as OmegaConf.select. */
@@ -61,7 +61,7 @@ export class Config {
     if (!found || isMissing(found.node)) return options.default;
     const node = res.deep(res.value(found.node, found.where), 'throw');
     assertComplete(node, displayKey(found.where));
-    return toPlainNode(node);
+    return toPlain(node);
   }
 
   /** Whether the key exists (a `???` value counts). Interpolations on the way are followed. */
@@ -106,7 +106,7 @@ export class Config {
   toObject({ resolve = false, throwOnMissing = false }: { resolve?: boolean; throwOnMissing?: boolean } = {}): unknown {
     const node = resolve ? this.resolvedStrict() : this.root;
     if (throwOnMissing) assertComplete(node, '');
-    return toPlainNode(node);
+    return toPlain(node);
   }
 
   /** YAML as OmegaConf.to_yaml writes it; `resolve` writes resolved values (and throws for an interpolation to `???`). */
@@ -188,22 +188,10 @@ function resolveFound(res: Resolution, found: Found): ConfigNode {
     throw e;
   }
   const node = res.deep(r, 'keep');
-  return isInterpolation(raw) ? relocate(node, raw) : node;
+  return isInterpolation(raw) ? relocate(node, raw.loc) : node;
 }
 
 /** An interpolated value carries the location of its interpolation. */
-function relocate(node: ConfigNode, at: ConfigNode): ConfigNode {
-  const loc = at.loc;
-  if (!loc || node.loc === loc) return node;
-  switch (node.kind) {
-    case 'value':
-      return new ValueNode(node.value, node.type, loc);
-    case 'list':
-      return new ListNode(node.items, loc);
-    case 'dict':
-      return new DictNode(node.entries, loc);
-  }
-}
 
 /** Throws for the first `???` in a resolved tree, naming its full key. */
 function assertComplete(node: ConfigNode, key: string): void {

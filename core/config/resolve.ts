@@ -3,7 +3,7 @@
 // `_resolve_node_interpolation`, `_select_impl`; omegaconf/basecontainer.py
 // `_resolve_key_and_root`). Nodes have no parent pointers, so every node travels with a
 // `Where`: the containers above it, which relative keys (`${..x}`) climb.
-import { DictNode, Float, ListNode, ValueNode, formatLoc, isInterpolation, isMissing, nullNode, strNode, type ConfigNode, type SourceLoc } from './node.ts';
+import { DictNode, Float, ListNode, ValueNode, formatLoc, isInterpolation, isMissing, nullNode, strNode, toPlain, type ConfigNode, type SourceLoc } from './node.ts';
 import { InterpolationError, MissingMandatoryValueError, VidraError, didYouMean } from './errors.ts';
 import { InterpolationSyntaxError, parseElement, parseInterpolation, type Element, type Interp, type KeyPart, type Piece } from './interpolation.ts';
 import { ResolverError, getResolver, resolverNames, type EngineContext } from './resolvers.ts';
@@ -122,7 +122,8 @@ function childOf(node: ConfigNode, key: string): ConfigNode | undefined {
   return undefined;
 }
 
-function relocate(node: ConfigNode, loc: SourceLoc | undefined): ConfigNode {
+/** `node` as if it stood at `loc` (shallow: children keep their own locations). */
+export function relocate(node: ConfigNode, loc: SourceLoc | undefined): ConfigNode {
   if (node.loc === loc || loc === undefined) return node;
   switch (node.kind) {
     case 'value':
@@ -373,7 +374,7 @@ export class Resolution {
       case 'scalar':
         return a.node.value;
       case 'container':
-        return toPlainNode(this.deep(a, 'keep'));
+        return toPlain(this.deep(a, 'keep'));
       case 'list':
         return a.items.map((x) => this.plainArg(x));
       case 'dict':
@@ -586,17 +587,3 @@ function leafKeys(node: ConfigNode, prefix = ''): string[] {
   return out;
 }
 
-/** Resolved nodes → plain JS (`???` stays the string '???'). */
-export function toPlainNode(node: ConfigNode): unknown {
-  switch (node.kind) {
-    case 'value':
-      return node.value;
-    case 'list':
-      return node.items.map(toPlainNode);
-    case 'dict': {
-      const out: Record<string, unknown> = {};
-      for (const [k, v] of node.entries) out[k] = toPlainNode(v);
-      return out;
-    }
-  }
-}

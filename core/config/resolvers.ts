@@ -1,8 +1,8 @@
 // The resolver registry: `${name:arg,...}` calls a function registered under `name`, as with
 // OmegaConf.register_new_resolver (omegaconf/omegaconf.py) and the built-ins of
 // omegaconf/resolvers/oc/ plus Hydra's `now` and `hydra` (here `vidra`).
-import { parseDocument, isMap, isScalar, isSeq, type Node as YamlNode } from 'yaml';
-import { DictNode, ListNode, ValueNode, nullNode, missingNode, strNode, MISSING, type ConfigNode, type SourceLoc } from './node.ts';
+import { parseYamlNode } from './yaml-load.ts';
+import { DictNode, ListNode, ValueNode, formatLoc, nullNode, missingNode, strNode, MISSING, type ConfigNode, type SourceLoc } from './node.ts';
 import { pythonStr, pythonStrNode } from './float-format.ts';
 import type { Arg, Resolved } from './resolve.ts';
 import type { Config } from './config.ts';
@@ -325,69 +325,15 @@ function vidra(ctx: EngineContext, args: readonly Arg[]): Resolved {
 
 // ---------------------------------------------------------------- oc.create's YAML
 
-// OmegaConf reads YAML with PyYAML's YAML 1.1 implicit types plus its own float rule
-// (omegaconf/_utils.py get_yaml_loader): yes/no/on/off are bools, 1e-3 is a float, no timestamps.
-const Y_NULL = /^(?:~|null|Null|NULL|)$/;
-const Y_BOOL = /^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$/;
-const Y_TRUE = /^(?:yes|Yes|YES|true|True|TRUE|on|On|ON)$/;
-const Y_INT = /^(?:[-+]?0b[01_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$/;
-const Y_FLOAT =
-  /^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?|[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+|\.[0-9_]+(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/;
-
-function base60(t: string): number {
-  return t.split(':').reduce((acc, p) => acc * 60 + Number(p), 0);
-}
-
-function yamlPlain(text: string, loc: SourceLoc | undefined): ValueNode {
-  if (text === MISSING) return missingNode(loc);
-  if (Y_NULL.test(text)) return nullNode(loc);
-  if (Y_BOOL.test(text)) return new ValueNode(Y_TRUE.test(text), 'bool', loc);
-  if (Y_INT.test(text)) {
-    let t = text.replace(/_/g, '');
-    const sign = t.startsWith('-') ? -1 : 1;
-    t = t.replace(/^[-+]/, '');
-    const v = t.startsWith('0b') ? parseInt(t.slice(2), 2)
-      : t.startsWith('0x') ? parseInt(t.slice(2), 16)
-      : t.includes(':') ? base60(t)
-      : t.length > 1 && t.startsWith('0') ? parseInt(t, 8)
-      : Number(t);
-    return new ValueNode(sign * v, 'int', loc);
-  }
-  if (Y_FLOAT.test(text)) {
-    let t = text.replace(/_/g, '').toLowerCase();
-    const sign = t.startsWith('-') ? -1 : 1;
-    t = t.replace(/^[-+]/, '');
-    const v = t === '.inf' ? Infinity : t === '.nan' ? NaN : t.includes(':') ? base60(t) : Number(t);
-    return new ValueNode(sign * v, 'float', loc);
-  }
-  return strNode(text, loc);
-}
-
-function fromYaml(n: YamlNode | null, loc: SourceLoc | undefined): ConfigNode {
-  if (n === null) return nullNode(loc);
-  if (isMap(n)) {
-    const entries = new Map<string, ConfigNode>();
-    for (const pair of n.items) {
-      const k = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
-      entries.set(k, fromYaml(pair.value as YamlNode | null, loc));
-    }
-    return new DictNode(entries, loc);
-  }
-  if (isSeq(n)) return new ListNode(n.items.map((i) => fromYaml(i as YamlNode | null, loc)), loc);
-  if (isScalar(n)) {
-    const text = String(n.value);
-    if (n.type === 'PLAIN') return yamlPlain(text, loc);
-    return text === MISSING ? missingNode(loc) : strNode(text, loc);
-  }
-  throw new ResolverError('YAML aliases are not supported here');
-}
-
-/** OmegaConf.create(str): a YAML document; a bare string `abc` becomes `{abc: null}`, empty input `{}`. */
+/** OmegaConf.create(str): a YAML document (typed as config files are); a bare string `abc` becomes `{abc: null}`, empty input `{}`. */
 function yamlToNode(text: string, loc: SourceLoc | undefined): ConfigNode {
-  // failsafe: every scalar arrives as text; plain ones are typed above, quoted ones stay strings.
-  const doc = parseDocument(text, { schema: 'failsafe', uniqueKeys: true });
-  if (doc.errors.length) throw new ResolverError(`invalid YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
-  const node = fromYaml(doc.contents as YamlNode | null, loc);
+  let node: ConfigNode | null;
+  try {
+    node = parseYamlNode(text, `oc.create argument${loc ? ` at ${formatLoc(loc)}` : ''}`);
+  } catch (err) {
+    throw new ResolverError((err as Error).message);
+  }
+  if (node === null) return new DictNode(new Map(), loc);
   if (node.kind === 'value') {
     if (node.type === 'null') return new DictNode(new Map(), loc);
     return new DictNode(new Map([[String(node.value), nullNode(loc)]]), loc);

@@ -71,8 +71,8 @@ function packageHeader(text: string): string | null {
   return null;
 }
 
-/** Parses one config file. An empty file is an empty dict; a top level that is not a mapping is an error. */
-export function loadYaml(text: string, file: string): LoadedYaml {
+/** Parses a YAML document of any shape into nodes; null for an empty document. */
+export function parseYamlNode(text: string, file: string): ConfigNode | null {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, schema: 'failsafe', merge: false, uniqueKeys: true, prettyErrors: false });
   const locAt = (offset: number): SourceLoc => {
@@ -85,10 +85,13 @@ export function loadYaml(text: string, file: string): LoadedYaml {
     throw new ConfigCompositionError(`invalid YAML: ${firstLine}`, { loc: locAt(err.pos[0]) });
   }
   const root = doc.contents;
-  if (root === null || (isScalar(root) && (root.value === '' || root.value === null))) {
-    return { node: new DictNode(new Map(), { file, line: 1, col: 1 }), packageHeader: packageHeader(text) };
-  }
-  const node = convert(root, doc, locAt, file);
+  if (root === null || (isScalar(root) && root.type === 'PLAIN' && (root.value === '' || root.value === null))) return null;
+  return convert(root, doc, locAt, file);
+}
+
+/** Parses one config file. An empty file is an empty dict; a top level that is not a mapping is an error. */
+export function loadYaml(text: string, file: string): LoadedYaml {
+  const node = parseYamlNode(text, file) ?? new DictNode(new Map(), { file, line: 1, col: 1 });
   if (node.kind !== 'dict') {
     throw new ConfigCompositionError(`a config file must be a mapping at the top level, found a ${node.kind === 'list' ? 'list' : 'scalar'}`, {
       loc: node.loc,
