@@ -22,8 +22,6 @@ export interface RangeSweep {
   reverse: boolean;
   shuffle: boolean;
   tags: string[];
-  /** A cast applied to every element (int()/float()/str()/bool()), or null. */
-  cast: 'int' | 'float' | 'str' | 'bool' | null;
 }
 
 export interface IntervalSweep {

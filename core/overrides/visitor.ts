@@ -123,7 +123,6 @@ export function toSweep(v: SweepVal): ChoiceSweep | RangeSweep | IntervalSweep |
         shuffle: v.shuffle,
         tags: v.tags,
         // int()/float() casts rewrite start/stop/step as Hydra does; str()/bool() of a range are errors.
-        cast: null,
       };
     case 'interval':
       return { kind: 'interval', start: v.start, end: v.end, tags: v.tags };
