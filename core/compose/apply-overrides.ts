@@ -1,15 +1,18 @@
 import { closest, ConfigKeyError, ConfigCompositionError } from '../config/errors.ts';
 import { merge } from '../config/merge.ts';
-import { DictNode, ListNode, ValueNode, type ConfigNode, type SourceLoc } from '../config/node.ts';
+import { DictNode, ListNode, MISSING, ValueNode, type ConfigNode, type SourceLoc } from '../config/node.ts';
 import { parsePath } from '../config/path.ts';
 import { formatOverrideValue } from '../overrides/parse.ts';
 import type { ParsedOverride } from '../overrides/types.ts';
 
-/** Re-stamps every node of an override's value with the override as its source, for error messages. */
+/**
+ * Re-stamps every node of an override's value with the override as its source, for error messages.
+ * A `???` string becomes the missing marker, as assigning '???' does in OmegaConf (`seed=???`).
+ */
 export function stampLoc(node: ConfigNode, loc: SourceLoc): ConfigNode {
   switch (node.kind) {
     case 'value':
-      return new ValueNode(node.value, node.type, loc);
+      return new ValueNode(node.value, node.type === 'str' && node.value === MISSING ? 'missing' : node.type, loc);
     case 'list':
       return new ListNode(node.items.map((n) => stampLoc(n, loc)), loc);
     case 'dict':

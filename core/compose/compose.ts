@@ -145,11 +145,11 @@ function groupOption(o: ParsedOverride): Option {
   return v.type === 'null' ? null : String(v.value);
 }
 
-/** Fills `vidra.runtime.choices` (in defaults-list order), `vidra.overrides.task` and `vidra.job.config_name`. */
+/** Fills `vidra.runtime.choices` (in defaults-list order) and `cwd`, `vidra.overrides.task|vidra` and `vidra.job.config_name`. */
 function withRuntime(vidra: DictNode, defaults: DefaultsResult, overrides: readonly string[], configName: string | null | undefined): DictNode {
   const choices = new DictNode(new Map([...defaults.choices].map(([k, v]) => [k, v === null ? nullNode() : fromPlain(v)])));
   const patch = fromPlain({
-    runtime: { choices },
+    runtime: { choices, cwd: process.cwd() },
     overrides: {
       task: new ListNode(overrides.filter((t) => !isVidraOverride(t)).map((t) => strNode(t))),
       vidra: new ListNode(overrides.filter(isVidraOverride).map((t) => strNode(t))),

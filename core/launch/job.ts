@@ -5,7 +5,7 @@ import { container } from '../plugins/di.ts';
 import { Config } from '../config/config.ts';
 import { UsageError, VidraError } from '../config/errors.ts';
 import { merge } from '../config/merge.ts';
-import { fromPlain, type DictNode } from '../config/node.ts';
+import { DictNode, fromPlain } from '../config/node.ts';
 import { toYaml } from '../config/yaml-emit.ts';
 import { instantiate } from '../plugins/instantiate.ts';
 import type { JobContext, JobReturn, JobSpec, Task } from '../plugins/interfaces.ts';
@@ -39,9 +39,13 @@ export interface PreparedJob {
   task: DictNode;
 }
 
-/** Reads a value of the `vidra` node, resolving its interpolations. */
-export function vidraValue(vidra: DictNode, path: string): unknown {
-  return new Config(vidra, { vidra }).get(path);
+/**
+ * Reads a value of the `vidra` node, resolving its interpolations. With the job config's `root`, they
+ * may read it (`run.dir: runs/${model.name}/${now:%H-%M-%S}`), as Hydra's `hydra.*` read the job config.
+ */
+export function vidraValue(vidra: DictNode, path: string, root?: DictNode): unknown {
+  const full = new DictNode(new Map([...(root?.entries ?? []), ['vidra', vidra]]), root?.loc);
+  return new Config(full, { vidra }).get(`vidra.${path}`);
 }
 
 function withVidra(vidra: DictNode, patch: Record<string, unknown>): DictNode {
@@ -88,8 +92,8 @@ export function prepareJob(job: JobSpec, options: JobOptions): PreparedJob {
   vidra = withVidra(vidra, { job: { override_dirname: overrideDirname(job.overrides, vidra) } });
   const dir =
     options.mode === 'RUN'
-      ? String(vidraValue(vidra, 'run.dir'))
-      : join(options.sweepDir ?? '.', String(vidraValue(vidra, 'sweep.subdir')));
+      ? String(vidraValue(vidra, 'run.dir', comp.config.root))
+      : join(options.sweepDir ?? '.', String(vidraValue(vidra, 'sweep.subdir', comp.config.root)));
   const outputDir = resolve(env.cwd, dir);
   vidra = withVidra(vidra, { runtime: { output_dir: outputDir } });
   const config = new Config(comp.config.root, { vidra });
@@ -109,17 +113,13 @@ export async function executeJob(job: JobSpec, prepared: PreparedJob, options: J
   const { env, registry } = options;
   let { config } = prepared;
   const outputDir = createUniqueDir(prepared.outputDir);
+  // status.json comes first: from here on the directory is always marked running, completed or failed.
+  const status = new StatusFile(outputDir);
   if (outputDir !== prepared.outputDir) {
     config = new Config(config.root, { vidra: withVidra(config.vidra!, { runtime: { output_dir: outputDir } }) });
   }
-  const meta = join(outputDir, String(vidraValue(config.vidra!, 'output_subdir')));
-  mkdirSync(meta, { recursive: true });
+  const meta = join(outputDir, String(vidraValue(config.vidra!, 'output_subdir', config.root)));
   const configYaml = config.toYaml({ resolve: false });
-  writeFileAtomic(join(meta, 'config.yaml'), configYaml);
-  writeFileAtomic(join(meta, 'resolved.yaml'), config.toYaml({ resolve: true }));
-  writeFileAtomic(join(meta, 'overrides.yaml'), toYaml(fromPlain(job.overrides)));
-  const status = new StatusFile(outputDir);
-  options.onStart?.(outputDir);
   const startedAt = status.current.started_at;
   const writeMeta = (endedAt: string | null) =>
     writeFileAtomic(
@@ -140,8 +140,20 @@ export async function executeJob(job: JobSpec, prepared: PreparedJob, options: J
         }),
       ),
     );
-  writeMeta(null);
-  const log = new JobLogger(outputDir, { prefix: options.prefix, verbose: config.vidra ? Boolean(vidraValue(config.vidra, 'verbose')) : false });
+  try {
+    mkdirSync(meta, { recursive: true });
+    writeFileAtomic(join(meta, 'config.yaml'), configYaml);
+    // resolvedNode, not toYaml({resolve: true}): the latter throws for an interpolation to `???`, which
+    // must fail the job only if the task reads it. An interpolation to `???` is recorded as `???`.
+    writeFileAtomic(join(meta, 'resolved.yaml'), toYaml(config.resolvedNode()));
+    writeFileAtomic(join(meta, 'overrides.yaml'), toYaml(fromPlain(job.overrides)));
+    writeMeta(null);
+  } catch (err) {
+    status.fail(err);
+    throw err;
+  }
+  options.onStart?.(outputDir);
+  const log = new JobLogger(outputDir, { prefix: options.prefix, verbose: config.vidra ? Boolean(vidraValue(config.vidra, 'verbose', config.root)) : false });
   const abort = new AbortController();
   const dispose = onInterrupt((signal) => {
     abort.abort(signal);

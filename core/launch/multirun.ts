@@ -37,7 +37,9 @@ export async function multirun(overrides: string[], env: RunEnvironment, registr
     base.config.vidra!,
     fromPlain({ mode: 'MULTIRUN', overrides: { task: overrides.filter((o) => !isVidraOverride(o)), vidra: overrides.filter(isVidraOverride) } }),
   ) as DictNode;
-  const resolvedVidra = new Config(vidra, { vidra }).resolvedNode();
+  // The vidra node resolves with the job config around it: `sweep.dir: runs/${model.name}` may read it.
+  const full = new DictNode(new Map([...base.config.root.entries, ['vidra', vidra]]));
+  const resolvedVidra = new Config(full, { vidra }).resolvedNode('vidra');
   validateAll(resolvedVidra, registry, 'vidra');
   if (resolvedVidra.kind !== 'dict') throw new VidraError('the vidra node is not a dict');
   const di = container.createChildContainer();
@@ -81,8 +83,7 @@ export async function multirun(overrides: string[], env: RunEnvironment, registr
         // Interrupted while an earlier batch ran: start nothing more (the process is about to exit).
         if (abort.signal.aborted) return batch.map((o) => ({ num: nextNum++, overrides: o, status: 'not_started' as const, outputDir: null }));
         if (sweepDir === null) {
-          sweepDir = createUniqueDir(resolve(env.cwd, String(vidraValue(vidra, 'sweep.dir'))));
-          const full = new DictNode(new Map([...base.config.root.entries, ['vidra', vidra]]));
+          sweepDir = createUniqueDir(resolve(env.cwd, String(vidraValue(vidra, 'sweep.dir', base.config.root))));
           writeFileAtomic(join(sweepDir, 'multirun.yaml'), toYaml(full));
         }
         const dir = sweepDir;

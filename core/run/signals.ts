@@ -1,20 +1,36 @@
 // SIGINT/SIGTERM: every open job and sweep records that it was interrupted, then the process exits
 // (130 / 143, as shells report). Handlers run newest first so a job is marked before its sweep's summary.
 
-type Handler = (signal: NodeJS.Signals) => void;
+/**
+ * A handler records the interruption synchronously. It may return a promise for work that finishes
+ * elsewhere — the local_parallel launcher returns one for its worker processes, which mark their own
+ * jobs `interrupted` — and the process exits once those settle (at most GRACE_MS later), so that
+ * every run directory is final when the command's exit is seen.
+ */
+type Handler = (signal: NodeJS.Signals) => void | Promise<unknown>;
 
+const GRACE_MS = 10_000;
 const handlers: Handler[] = [];
 let installed = false;
+let exiting = false;
 
 function onSignal(signal: NodeJS.Signals): void {
+  const code = signal === 'SIGINT' ? 130 : 143;
+  // A second Ctrl-C while waiting for worker processes: stop waiting.
+  if (exiting) process.exit(code);
+  exiting = true;
+  const pending: Array<Promise<unknown>> = [];
   for (const h of [...handlers].reverse()) {
     try {
-      h(signal);
+      const p = h(signal);
+      if (p) pending.push(p);
     } catch (err) {
       process.stderr.write(`error while recording the interruption: ${(err as Error).message}\n`);
     }
   }
-  process.exit(signal === 'SIGINT' ? 130 : 143);
+  if (pending.length === 0) process.exit(code);
+  setTimeout(() => process.exit(code), GRACE_MS);
+  void Promise.allSettled(pending).then(() => process.exit(code));
 }
 
 /** Registers `handler` until the returned function is called. */

@@ -80,6 +80,7 @@ describe('config groups, packages and nested defaults', () => {
       'db@src': 'mysql',
       'db@dst': 'sqlite',
     });
+    expect([...defaults.choices.keys()]).toEqual(['model', 'model/backbone', 'db@src', 'db@dst']);
   });
 });
 

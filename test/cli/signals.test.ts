@@ -1,0 +1,115 @@
+// SIGINT / SIGTERM: the running job is marked `interrupted` (with the signal) before vidra exits with
+// 130 / 143, for a single run, a sweep on the local launcher and a sweep on local_parallel.
+import { afterAll, describe, expect, test } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { makeProject, removeProjects } from '../helpers/project.ts';
+
+afterAll(removeProjects);
+
+const T = 30_000;
+
+interface Summary {
+  sweep_dir: string;
+  jobs: Array<{ num: number; overrides: string[]; status: string; outputDir: string | null; error?: string }>;
+}
+
+describe.concurrent('a signal marks the running job interrupted before vidra exits', () => {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
+    test(`single run, ${signal}: exit ${code}, status.json {status: 'interrupted', signal: '${signal}'}`, { timeout: T }, async () => {
+      const p = makeProject();
+      const run = p.start(['run', 'task=sleep', 'vidra.run.dir=runs/sleepy']);
+      const [started] = await p.waitForFiles('started');
+      expect(started).toBe('runs/sleepy/started');
+      expect(p.read(started!)).toBe(String(run.child.pid));
+      expect(p.status('runs/sleepy').status).toBe('running');
+      run.child.kill(signal);
+      const r = await run.done;
+      expect(r).toMatchObject({ code, signal: null });
+      expect(r.stdout).toBe(`run directory: ${p.path('runs/sleepy')}\n`);
+      expect(r.stderr).toBe(`interrupted by ${signal}\n`);
+      const status = p.status('runs/sleepy');
+      expect(status).toMatchObject({ status: 'interrupted', signal, pid: run.child.pid });
+      expect(status.error).toBeUndefined();
+      expect(status.ended_at).toMatch(/^\d{4}-.*Z$/);
+      expect(p.read('runs/sleepy/job.log')).toMatch(new RegExp(`\\]\\[WARN\\] interrupted by ${signal}\\n$`));
+      expect(parseYaml(p.read('runs/sleepy/.vidra/vidra.yaml')).ended_at).toMatch(/^\d{4}-.*Z$/);
+    });
+  }
+
+  test('multirun on the local launcher, SIGINT: the running job interrupted, later jobs not_started, summary.json written', { timeout: T }, async () => {
+    const p = makeProject();
+    const run = p.start(['run', '-m', 'task=sleep', 'seed=1,2,3', 'vidra.sweep.dir=runs/sweep']);
+    const started = await p.waitForFiles('started');
+    expect(started).toEqual(['runs/sweep/0/started']);
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    expect(r).toMatchObject({ code: 130, signal: null });
+    expect(r.stderr).toBe('[job 0] interrupted by SIGINT\n');
+    expect(p.status('runs/sweep/0')).toMatchObject({ status: 'interrupted', signal: 'SIGINT' });
+    expect(p.runDirs()).toEqual(['runs/sweep/0']);
+    expect(p.json<Summary>('runs/sweep/summary.json')).toEqual({
+      sweep_dir: p.path('runs/sweep'),
+      jobs: [
+        { num: 0, overrides: ['task=sleep', 'seed=1', 'vidra.sweep.dir=runs/sweep'], status: 'interrupted', outputDir: p.path('runs/sweep/0'), error: 'interrupted by SIGINT' },
+        { num: 1, overrides: ['task=sleep', 'seed=2', 'vidra.sweep.dir=runs/sweep'], status: 'not_started', outputDir: null },
+        { num: 2, overrides: ['task=sleep', 'seed=3', 'vidra.sweep.dir=runs/sweep'], status: 'not_started', outputDir: null },
+      ],
+    });
+  });
+
+  test('multirun on the local launcher, SIGTERM after the first job completed', { timeout: T }, async () => {
+    const p = makeProject();
+    const run = p.start(['run', '-m', 'task=succeed,sleep', 'vidra.sweep.dir=runs/sweep']);
+    await p.waitForFiles('started');
+    run.child.kill('SIGTERM');
+    const r = await run.done;
+    expect(r.code).toBe(143);
+    const summary = p.json<Summary>('runs/sweep/summary.json');
+    expect(summary.jobs.map((j) => [j.num, j.status, j.outputDir])).toEqual([
+      [0, 'completed', p.path('runs/sweep/0')],
+      [1, 'interrupted', p.path('runs/sweep/1')],
+    ]);
+    expect(p.status('runs/sweep/0').status).toBe('completed');
+    expect(p.status('runs/sweep/1')).toMatchObject({ status: 'interrupted', signal: 'SIGTERM' });
+  });
+
+  test('local_parallel, SIGINT to vidra: both workers run a job at once (2 pids), both jobs interrupted, the third not_started', { timeout: T }, async () => {
+    const p = makeProject();
+    const run = p.start(['run', '-m', 'vidra/launcher=local_parallel', 'vidra.launcher.n_jobs=2', 'task=sleep', 'seed=1,2,3', 'vidra.sweep.dir=runs/sweep']);
+    const started = await p.waitForFiles('started', 2);
+    expect(started).toEqual(['runs/sweep/0/started', 'runs/sweep/1/started']);
+    const workerPids = started.map((f) => Number(p.read(f)));
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    expect(r).toMatchObject({ code: 130, signal: null });
+    // Once vidra has exited, the workers have marked their jobs: nothing is left `running`.
+    const s0 = p.status('runs/sweep/0');
+    const s1 = p.status('runs/sweep/1');
+    expect(s0).toMatchObject({ status: 'interrupted', signal: 'SIGINT', pid: workerPids[0] });
+    expect(s1).toMatchObject({ status: 'interrupted', signal: 'SIGINT', pid: workerPids[1] });
+    expect(s0.pid).not.toBe(s1.pid);
+    expect([s0.pid, s1.pid]).not.toContain(run.child.pid);
+    expect(p.runDirs()).toEqual(['runs/sweep/0', 'runs/sweep/1']);
+    const summary = p.json<Summary>('runs/sweep/summary.json');
+    expect(summary.jobs.map((j) => [j.num, j.status, j.outputDir, j.error ?? null])).toEqual([
+      [0, 'interrupted', p.path('runs/sweep/0'), 'interrupted by SIGINT'],
+      [1, 'interrupted', p.path('runs/sweep/1'), 'interrupted by SIGINT'],
+      [2, 'not_started', null, null],
+    ]);
+    expect(r.stderr.split('\n').sort()).toEqual(['', '[job 0] interrupted by SIGINT', '[job 1] interrupted by SIGINT']);
+  });
+
+  test('local_parallel, SIGTERM', { timeout: T }, async () => {
+    const p = makeProject();
+    const run = p.start(['run', '-m', 'vidra/launcher=local_parallel', 'task=sleep', 'seed=1,2', 'vidra.sweep.dir=runs/sweep']);
+    await p.waitForFiles('started', 2);
+    run.child.kill('SIGTERM');
+    const r = await run.done;
+    expect(r.code).toBe(143);
+    for (const d of ['runs/sweep/0', 'runs/sweep/1']) expect(p.status(d)).toMatchObject({ status: 'interrupted', signal: 'SIGTERM' });
+    expect(p.json<Summary>('runs/sweep/summary.json').jobs.map((j) => j.status)).toEqual(['interrupted', 'interrupted']);
+  });
+});
