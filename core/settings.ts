@@ -1,5 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import { cosmiconfig } from 'cosmiconfig';
+import { parseDocument } from 'yaml';
 import { VidraError } from './config/errors.ts';
 
 /** Project settings, discovered from the working directory up to the project root. */
@@ -36,8 +37,28 @@ const SEARCH_PLACES = [
   'vidra.config.ts',
 ];
 
+function loadJson(file: string, content: string): unknown {
+  try {
+    return JSON.parse(content);
+  } catch (err) {
+    throw new VidraError(`${file}: invalid JSON: ${(err as Error).message}`);
+  }
+}
+
+function loadYamlSettings(file: string, content: string): unknown {
+  const doc = parseDocument(content);
+  if (doc.errors.length) throw new VidraError(`${file}: invalid YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
+  return doc.toJS();
+}
+
 export async function loadSettings(cwd: string): Promise<ProjectSettings> {
-  const explorer = cosmiconfig('vidra', { searchPlaces: SEARCH_PLACES, searchStrategy: 'project' });
+  const explorer = cosmiconfig('vidra', {
+    searchPlaces: SEARCH_PLACES,
+    searchStrategy: 'project',
+    // JSON and YAML through JSON.parse and the yaml package Vidra already loads, not cosmiconfig's
+    // parse-json and js-yaml: two fewer libraries on every start-up.
+    loaders: { '.json': loadJson, '.yaml': loadYamlSettings, '.yml': loadYamlSettings, noExt: loadYamlSettings },
+  });
   let found;
   try {
     found = await explorer.search(cwd);

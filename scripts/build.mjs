@@ -1,6 +1,6 @@
 // Build: generate the peggy parsers (grammars live in .peggy files beside the code that uses them),
 // then bundle the CLI and the library entry with esbuild (a bundle starts faster than tsc output).
-import { readFileSync, writeFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, writeFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import peggy from 'peggy';
@@ -46,7 +46,8 @@ const { build } = await import('esbuild');
 // Dependencies are bundled too (far fewer files to resolve at start-up) except those that must stay one
 // shared instance with third-party plugin modules (tsyringe and its Reflect polyfill) and native or wasm
 // packages. Bundled CommonJS code gets a real `require` for Node's built-ins.
-await build({
+const result = await build({
+  metafile: true,
   entryPoints: { cli: join(root, 'core/cli/main.ts'), index: join(root, 'index.ts') },
   outdir: join(root, 'dist'),
   outExtension: { '.js': '.js' },
@@ -61,3 +62,10 @@ await build({
   banner: { js: "import { createRequire as __vidraCreateRequire } from 'node:module';\nconst require = __vidraCreateRequire(import.meta.url);" },
   tsconfig: join(root, 'tsconfig.json'),
 });
+
+// Chunk names carry content hashes: drop the chunks of earlier builds that nothing references now.
+const current = new Set(Object.keys(result.metafile.outputs).map((p) => join(root, p)));
+for (const name of readdirSync(join(root, 'dist'))) {
+  const file = join(root, 'dist', name);
+  if (!current.has(file) && !current.has(file.replace(/\.map$/, ''))) rmSync(file);
+}

@@ -36,7 +36,7 @@ export function makeRepository(options: Pick<ComposeOptions, 'configDir' | 'sear
   const entries: SearchPathEntry[] = [];
   if (options.configDir != null) {
     const dir = resolve(options.configDir);
-    if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) {
       throw new UsageError(`the config directory '${options.configDir}' does not exist (resolved to ${dir})`);
     }
     entries.push({ dir, provider: 'main' });

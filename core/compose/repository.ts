@@ -26,13 +26,9 @@ interface CacheEntry {
 const fileCache = new Map<string, CacheEntry>();
 
 function readCached(file: string): LoadedYaml | null {
-  let st;
-  try {
-    st = statSync(file);
-  } catch {
-    return null;
-  }
-  if (!st.isFile()) return null;
+  // throwIfNoEntry: a missing file is the common case on a search path, and exceptions are slow.
+  const st = statSync(file, { throwIfNoEntry: false });
+  if (!st?.isFile()) return null;
   const hit = fileCache.get(file);
   if (hit && hit.mtimeMs === st.mtimeMs && hit.size === st.size) return hit.loaded;
   const loaded = loadYaml(readFileSync(file, 'utf8'), file);
@@ -41,11 +37,7 @@ function readCached(file: string): LoadedYaml | null {
 }
 
 function isDir(p: string): boolean {
-  try {
-    return statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
+  return statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
 }
 
 /** The config groups and options visible through a search path. */
