@@ -2,7 +2,7 @@
 // directory, and the real CLI (bin/vidra.mjs, from the dist/ bundle that `npm test` builds first)
 // run in it as a subprocess.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,10 +70,11 @@ const made: string[] = [];
 function walk(root: string, rel: string, out: string[], skip: (name: string) => boolean): void {
   const abs = join(root, rel);
   if (!existsSync(abs)) return;
-  for (const name of readdirSync(abs).sort()) {
-    if (skip(name)) continue;
-    const r = rel ? `${rel}/${name}` : name;
-    if (statSync(join(root, r)).isDirectory()) walk(root, r, out, skip);
+  // Dirent types, not a stat per name: a running job renames its temporary files under our feet.
+  for (const entry of readdirSync(abs, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    if (skip(entry.name)) continue;
+    const r = rel ? `${rel}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) walk(root, r, out, skip);
     else out.push(r);
   }
 }
