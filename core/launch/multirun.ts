@@ -135,7 +135,7 @@ export function formatSummary(result: MultirunResult, cwd: string): string {
   const rows = result.jobs.map((j) => [
     String(j.num),
     j.status,
-    j.overrides.join(' '),
+    j.overrides.filter((o) => !isVidraOverride(o)).join(' '), // the vidra ones are the same for every job
     j.outputDir ? relative(cwd, j.outputDir) || '.' : '-',
     j.error ? j.error.split('\n')[0]! : j.result ? Object.entries(j.result).map(([k, v]) => `${k}=${typeof v === 'number' ? Number(v.toPrecision(6)) : String(v)}`).join(' ') : '',
   ]);

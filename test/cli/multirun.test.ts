@@ -158,6 +158,9 @@ describe.concurrent('vidra run -m runs one job per combination, each in its own 
     expect(p.runDirs('sweeps')).toEqual(['sweeps/run_3/lr_0.1', 'sweeps/run_3/lr_0.2']);
     expect(p.files('sweeps/run_3').filter((f) => !f.includes('/'))).toEqual(['multirun.yaml', 'summary.json']);
     expect(r.stdout.trimEnd().split('\n').at(-1)).toBe('2 of 2 jobs completed; sweep directory: sweeps/run_3');
+    // The table's overrides column leaves out the vidra.* overrides, the same for every job.
+    const rows = r.stdout.split('\n').filter((l) => /^\d+\s+completed/.test(l));
+    expect(rows.map((l) => l.split(/\s{2,}/)[2])).toEqual(['seed=3 optim.lr=0.1', 'seed=3 optim.lr=0.2']);
   });
 });
 
