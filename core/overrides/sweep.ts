@@ -8,6 +8,7 @@ import { VidraError } from '../config/errors.ts';
 import { ValueNode, type ConfigNode } from '../config/node.ts';
 import { formatOverrideValue, parseOverrideInternal } from './parse.ts';
 import type { GlobSweep, ParsedOverride, RangeSweep } from './types.ts';
+import { mulberry32 } from '../random.ts';
 
 export interface ExpandSweepOptions {
   /** Options of each config group, for glob(): `{ model: ['i3d', 'slowfast'] }`. */
@@ -242,16 +243,4 @@ function hashSeed(overrides: readonly string[]): number {
     h = Math.imul(h ^ 0x0a, 0x01000193);
   }
   return h >>> 0;
-}
-
-/** mulberry32: a small, fast 32-bit PRNG, good enough to order sweep values. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
