@@ -40,6 +40,8 @@ export interface LossModule {
   readonly needsClassCounts: boolean;
   /** True when `mask` is an input the caller must feed (a fresh Bernoulli draw per step). */
   readonly needsMask?: boolean;
+  /** With `needsMask`: the probability that a mask element is 1 (the step runner draws it from the run's seed). */
+  readonly maskProbability?: number;
   /** Writes the loss: a scalar for reduction mean/sum, [N, C] (or [N]) for `none`. */
   build(ctx: LossContext, inputs: LossInputs): Value;
 }
@@ -78,4 +80,37 @@ export interface OptimizerModule {
 /** A learning-rate schedule: the multiplier of the base lr used by the k-th optimizer step (k from 1). */
 export interface ScheduleModule {
   factor(step: number): number;
+}
+
+/** One input of a model, per example (the batch dimension is added by the step compiler). */
+export interface ModelInputSpec {
+  name: string;
+  shape: Shape;
+}
+
+export interface ForwardContext {
+  g: Graph;
+  dtype: DType;
+  /** Training (dropout active) or evaluation. */
+  training: boolean;
+  /** A Bernoulli(p) 0/1 mask of `shape`, fed by the step runner from the run's seeded generator. */
+  bernoulli(name: string, shape: Shape, p: number): Value;
+}
+
+export interface ForwardOutputs {
+  /** Class logits [N, C]; for contrastive models, the first embedding [N, D]. */
+  logits: Value;
+  /** Contrastive models: the second embedding [N, D]. */
+  other?: Value;
+  /** Contrastive models: the logit-scale parameter. */
+  logitScale?: Value;
+}
+
+export interface ModelModule {
+  inputs(): ModelInputSpec[];
+  /** Parameters with PyTorch's names and initial values drawn from `random` (uniform [0, 1)). */
+  parameters(random: () => number): ParameterSpec[];
+  forward(ctx: ForwardContext, params: Record<string, Value>, inputs: Record<string, Value>): ForwardOutputs;
+  /** Applied to a parameter after each optimizer update (CLIP clamps its logit scale to [0, ln 100]). */
+  afterUpdate?(g: Graph, name: string, value: Value): Value;
 }

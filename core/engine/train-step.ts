@@ -1,0 +1,307 @@
+// compileTrainStep: one ONNX graph per batch shape holding forward, loss, backward and the optimizer update.
+// onnxruntime-node has no training API, so training is inference of this graph with the parameters and
+// optimizer state as inputs and their updated values as outputs. With steps_per_run K > 1 the step sits in
+// an ONNX Loop that runs K updates per session.run (K batches fed at once): moving the state in and out of
+// the session is paid once per K steps.
+
+import ort from 'onnxruntime-node';
+import { mulberry32 } from '../random.ts';
+import { VidraError } from '../config/errors.ts';
+import { gradients } from './autodiff.ts';
+import { Graph, typedArray, type DType, type Shape, type Value } from './graph.ts';
+import type { LossModule, ModelModule, OptimizerModule, ParameterSpec } from './modules.ts';
+import { toOnnxModel } from './onnx-export.ts';
+import { createSession, type Device, type GraphOptimization } from './session.ts';
+
+export interface TrainStepSpec {
+  model: ModelModule;
+  loss: LossModule;
+  optimizer: OptimizerModule;
+  batchSize: number;
+  /** Number of classes of the targets (multi-hot width); not needed for 'index' and 'none' targets. */
+  numClasses?: number;
+  dtype?: 'float32' | 'float64';
+  /** `engine.steps_per_run`: optimizer steps per session.run, in an ONNX Loop when > 1. */
+  stepsPerRun?: number;
+  classCounts?: readonly number[];
+  epoch?: number;
+}
+
+export interface RandomInput {
+  name: string;
+  shape: Shape;
+  /** P(element = 1). */
+  p: number;
+}
+
+export interface CompiledStep {
+  graph: Graph;
+  params: ParameterSpec[];
+  stateNames: string[];
+  randomInputs: RandomInput[];
+  stepsPerRun: number;
+}
+
+const paramIn = (n: string) => `param/${n}`;
+const paramOut = (n: string) => `new/param/${n}`;
+const stateIn = (n: string, s: string) => `state/${n}/${s}`;
+const stateOut = (n: string, s: string) => `new/state/${n}/${s}`;
+
+interface Carried {
+  params: Value[];
+  state: Value[][];
+  step: Value;
+}
+
+/** Writes one optimizer step into `g`: returns the loss and the updated parameters, state and step count. */
+function writeStep(
+  g: Graph,
+  spec: TrainStepSpec,
+  params: ParameterSpec[],
+  carried: Carried,
+  feed: { inputs: Record<string, Value>; targets: Value | null; lr: Value; random: (name: string, shape: Shape, p: number) => Value },
+): { loss: Value; next: Carried } {
+  const dtype = spec.dtype ?? 'float32';
+  const byName = Object.fromEntries(params.map((p, i) => [p.name, carried.params[i]!]));
+  const out = spec.model.forward({ g, dtype, training: true, bernoulli: feed.random }, byName, feed.inputs);
+  const mask = spec.loss.needsMask ? feed.random('loss_mask', out.logits.shape, spec.loss.maskProbability ?? 0) : undefined;
+  const loss = spec.loss.build(
+    { g, dtype, classCounts: spec.classCounts, epoch: spec.epoch },
+    { logits: out.logits, targets: feed.targets, other: out.other, logitScale: out.logitScale, mask },
+  );
+  if (loss.size !== 1) throw new VidraError('the training loss must reduce to a scalar: set the loss reduction to mean or sum');
+  const scalarLoss = g.reshape(loss, []);
+  const grads = gradients(g, scalarLoss, carried.params);
+  const t = g.add(carried.step, 1);
+  const next: Carried = { params: [], state: [], step: t };
+  params.forEach((p, i) => {
+    const upd = spec.optimizer.update({ g, lr: feed.lr, step: t }, { value: carried.params[i]!, grad: grads[i]!, decay: p.decay, state: carried.state[i]! });
+    next.params.push(spec.model.afterUpdate ? spec.model.afterUpdate(g, p.name, upd.value) : upd.value);
+    next.state.push(upd.state);
+  });
+  return { loss: scalarLoss, next };
+}
+
+/** Builds the training-step graph (a plain graph for K = 1, an ONNX Loop for K > 1). */
+export function compileTrainStep(spec: TrainStepSpec, params: ParameterSpec[]): CompiledStep {
+  const dtype: DType = spec.dtype ?? 'float32';
+  const K = spec.stepsPerRun ?? 1;
+  const N = spec.batchSize;
+  const g = new Graph({ name: 'train_step' });
+  const stateNames = spec.optimizer.state.map((s) => s.name);
+  const carried: Carried = {
+    params: params.map((p) => g.input(paramIn(p.name), dtype, p.shape)),
+    state: params.map((p) => stateNames.map((s) => g.input(stateIn(p.name, s), dtype, p.shape))),
+    step: g.input('step', dtype, []),
+  };
+  const lead = K > 1 ? [K] : [];
+  const inputs = Object.fromEntries(spec.model.inputs().map((i) => [i.name, g.input(`input/${i.name}`, dtype, [...lead, N, ...i.shape])]));
+  const targets =
+    spec.loss.targetKind === 'none'
+      ? null
+      : spec.loss.targetKind === 'index'
+        ? g.input('targets', 'int64', [...lead, N])
+        : g.input('targets', dtype, [...lead, N, requireClasses(spec)]);
+  const lr = g.input('lr', dtype, lead);
+  const randomInputs: RandomInput[] = [];
+  const randomValues = new Map<string, Value>();
+  // Random inputs are graph inputs of the outer graph ([K, ...] with a Loop), declared where a module asks.
+  const declareRandom = (pick: (v: Value) => Value) => (name: string, shape: Shape, p: number) => {
+    let v = randomValues.get(name);
+    if (!v) {
+      v = g.input(`random/${name}`, dtype, [...lead, ...shape]);
+      randomValues.set(name, v);
+      randomInputs.push({ name, shape, p });
+    }
+    return pick(v);
+  };
+
+  if (K === 1) {
+    const { loss, next } = writeStep(g, spec, params, carried, { inputs, targets, lr, random: declareRandom((v) => v) });
+    g.output(loss, 'loss');
+    emitCarried(g, params, stateNames, next);
+    return { graph: g, params, stateNames, randomInputs, stepsPerRun: 1 };
+  }
+
+  // Loop body: iteration i reads batch i of every [K, ...] input (the body may read outer values).
+  const body = new Graph({ name: 'step_body' }, g);
+  const iter = body.input('iter', 'int64', []);
+  const condIn = body.input('cond_in', 'bool', []);
+  const bodyCarried: Carried = {
+    params: params.map((p) => body.input(`b/${paramIn(p.name)}`, dtype, p.shape)),
+    state: params.map((p) => stateNames.map((s) => body.input(`b/${stateIn(p.name, s)}`, dtype, p.shape))),
+    step: body.input('b/step', dtype, []),
+  };
+  const pick = (v: Value) => body.gather(v, iter, 0);
+  const { loss, next } = writeStep(body, spec, params, bodyCarried, {
+    inputs: Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, pick(v)])),
+    targets: targets && pick(targets),
+    lr: pick(lr),
+    random: declareRandom(pick),
+  });
+  body.output(body.identity(condIn), 'cond_out');
+  next.params.forEach((v, i) => body.output(v, `b/${paramOut(params[i]!.name)}`));
+  next.state.forEach((vs, i) => vs.forEach((v, j) => body.output(v, `b/${stateOut(params[i]!.name, stateNames[j]!)}`)));
+  body.output(next.step, 'b/new/step');
+  body.output(loss, 'b/loss');
+
+  const carriedOut = [
+    ...params.map((p) => ({ dtype, shape: p.shape, name: paramOut(p.name) })),
+    ...params.flatMap((p) => stateNames.map((s) => ({ dtype, shape: p.shape, name: stateOut(p.name, s) }))),
+    { dtype, shape: [] as Shape, name: 'new/step' },
+  ];
+  const outs = g.node(
+    'Loop',
+    [g.constant(K, 'int64'), null, ...carried.params, ...carried.state.flat(), carried.step],
+    [...carriedOut, { dtype, shape: [K], name: 'losses' }],
+    { body: { graph: body } },
+  );
+  for (const v of outs) g.output(v);
+  return { graph: g, params, stateNames, randomInputs, stepsPerRun: K };
+}
+
+function emitCarried(g: Graph, params: ParameterSpec[], stateNames: string[], next: Carried): void {
+  next.params.forEach((v, i) => g.output(v, paramOut(params[i]!.name)));
+  next.state.forEach((vs, i) => vs.forEach((v, j) => g.output(v, stateOut(params[i]!.name, stateNames[j]!))));
+  g.output(next.step, 'new/step');
+}
+
+function requireClasses(spec: TrainStepSpec): number {
+  if (!spec.numClasses) throw new VidraError('a multi-hot loss needs the number of classes (data.num_classes)');
+  return spec.numClasses;
+}
+
+type Feeds = Record<string, ort.Tensor>;
+
+export interface TrainBatch {
+  /** Per model input: K·N·dim values, batch-major. */
+  inputs: Record<string, Float32Array | Float64Array>;
+  /** K·N·C multi-hot values, or K·N class indices. */
+  targets?: Float32Array | Float64Array | BigInt64Array;
+  /** The scheduled learning rate of each of the K steps. */
+  lrs: number[];
+}
+
+/**
+ * Runs a compiled training step in ONNX Runtime, keeping the parameters and optimizer state as the
+ * session's output tensors between runs. Random inputs (dropout masks, the EQL mask) come from a
+ * generator seeded by `seed`, so a run is reproducible bit for bit.
+ */
+export class TrainStepRunner {
+  private state: Feeds = {};
+  private readonly random: () => number;
+
+  private constructor(
+    readonly compiled: CompiledStep,
+    private readonly session: ort.InferenceSession,
+    readonly provider: 'cuda' | 'cpu',
+    private readonly spec: TrainStepSpec,
+    seed: number,
+  ) {
+    this.random = mulberry32(seed ^ 0x5bd1e995);
+    const dtype = spec.dtype ?? 'float32';
+    for (const p of compiled.params) {
+      this.state[paramIn(p.name)] = tensor(dtype, p.init, p.shape);
+      for (const s of spec.optimizer.state) {
+        const size = p.shape.reduce((a, b) => a * b, 1);
+        this.state[stateIn(p.name, s.name)] = tensor(dtype, new Array<number>(size).fill(s.init), p.shape);
+      }
+    }
+    this.state.step = tensor(dtype, [0], []);
+  }
+
+  static async create(
+    spec: TrainStepSpec,
+    options: { seed: number; device?: Device; threads?: number; graphOptimization?: GraphOptimization; notice?: (l: string) => void },
+  ): Promise<TrainStepRunner> {
+    const params = spec.model.parameters(mulberry32(options.seed));
+    const compiled = compileTrainStep(spec, params);
+    const { session, provider } = await createSession(toOnnxModel(compiled.graph), options);
+    return new TrainStepRunner(compiled, session, provider, spec, options.seed);
+  }
+
+  /** Optimizer steps taken so far. */
+  get step(): number {
+    return Number(this.state.step!.data[0]);
+  }
+
+  /** Runs K steps; returns the K losses. */
+  async run(batch: TrainBatch): Promise<number[]> {
+    const { stepsPerRun: K, randomInputs } = this.compiled;
+    const dtype = this.spec.dtype ?? 'float32';
+    const N = this.spec.batchSize;
+    const lead = K > 1 ? [K] : [];
+    if (batch.lrs.length !== K) throw new VidraError(`expected ${K} learning rates (engine.steps_per_run), got ${batch.lrs.length}`);
+    const feeds: Feeds = { ...this.state, lr: tensor(dtype, batch.lrs, lead) };
+    for (const i of this.spec.model.inputs()) {
+      const data = batch.inputs[i.name];
+      const shape = [...lead, N, ...i.shape];
+      if (!data || data.length !== shape.reduce((a, b) => a * b, 1)) {
+        throw new VidraError(`the model input '${i.name}' needs ${shape.join('×')} values, got ${data?.length ?? 'none'}`);
+      }
+      feeds[`input/${i.name}`] = tensor(dtype, data, shape);
+    }
+    if (this.spec.loss.targetKind === 'index') feeds.targets = new ort.Tensor('int64', batch.targets as BigInt64Array, [...lead, N]);
+    else if (this.spec.loss.targetKind === 'multi_hot') feeds.targets = tensor(dtype, batch.targets as Float32Array, [...lead, N, this.spec.numClasses!]);
+    // Drawn step by step, input by input: K steps per run consume the stream exactly as K single runs do.
+    const sizes = randomInputs.map((r) => r.shape.reduce((a, b) => a * b, 1));
+    const masks = sizes.map((n) => new Array<number>(n * K));
+    for (let k = 0; k < K; k++) {
+      randomInputs.forEach((r, j) => {
+        for (let e = 0; e < sizes[j]!; e++) masks[j]![k * sizes[j]! + e] = this.random() < r.p ? 1 : 0;
+      });
+    }
+    randomInputs.forEach((r, j) => (feeds[`random/${r.name}`] = tensor(dtype, masks[j]!, [...lead, ...r.shape])));
+    const out = await this.session.run(feeds);
+    for (const p of this.compiled.params) {
+      this.state[paramIn(p.name)] = out[paramOut(p.name)]!;
+      for (const s of this.compiled.stateNames) this.state[stateIn(p.name, s)] = out[stateOut(p.name, s)]!;
+    }
+    this.state.step = out['new/step']!;
+    const losses = K > 1 ? out.losses! : out.loss!;
+    return Array.from(losses.data as Float32Array, Number);
+  }
+
+  /** Current parameters by name (copies). */
+  parameters(): Record<string, { shape: number[]; data: Float32Array | Float64Array }> {
+    return Object.fromEntries(
+      this.compiled.params.map((p) => {
+        const t = this.state[paramIn(p.name)]!;
+        return [p.name, { shape: [...t.dims], data: (t.data as Float32Array).slice() }];
+      }),
+    );
+  }
+
+  /** Optimizer state by `<param>.<state>` (copies). */
+  optimizerState(): Record<string, { shape: number[]; data: Float32Array | Float64Array }> {
+    const out: Record<string, { shape: number[]; data: Float32Array | Float64Array }> = {};
+    for (const p of this.compiled.params) {
+      for (const s of this.compiled.stateNames) {
+        const t = this.state[stateIn(p.name, s)]!;
+        out[`${p.name}.${s}`] = { shape: [...t.dims], data: (t.data as Float32Array).slice() };
+      }
+    }
+    return out;
+  }
+
+  /** Restores parameters, optimizer state and the step count (a checkpoint resume). */
+  restore(params: Record<string, ArrayLike<number>>, state: Record<string, ArrayLike<number>>, step: number): void {
+    const dtype = this.spec.dtype ?? 'float32';
+    for (const p of this.compiled.params) {
+      const v = params[p.name];
+      if (!v) throw new VidraError(`the checkpoint has no parameter '${p.name}'`);
+      this.state[paramIn(p.name)] = tensor(dtype, v, p.shape);
+      for (const s of this.compiled.stateNames) {
+        const sv = state[`${p.name}.${s}`];
+        if (!sv) throw new VidraError(`the checkpoint has no optimizer state '${p.name}.${s}'`);
+        this.state[stateIn(p.name, s)] = tensor(dtype, sv, p.shape);
+      }
+    }
+    this.state.step = tensor(dtype, [step], []);
+  }
+}
+
+function tensor(dtype: 'float32' | 'float64', data: ArrayLike<number>, shape: Shape): ort.Tensor {
+  const arr = data instanceof Float32Array && dtype === 'float32' ? data : data instanceof Float64Array && dtype === 'float64' ? data : typedArray(dtype, data);
+  return new ort.Tensor(dtype, arr as Float32Array, [...shape]);
+}

@@ -1,0 +1,6 @@
+import type { PluginDefinition } from '../../core/plugins/registry.ts';
+import { plugin as clipProjection } from './clip_projection.ts';
+import { plugin as linear } from './linear.ts';
+import { plugin as mlp } from './mlp.ts';
+
+export const modelPlugins: PluginDefinition[] = [linear, mlp, clipProjection];
