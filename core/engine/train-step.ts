@@ -173,6 +173,16 @@ function requireClasses(spec: TrainStepSpec): number {
 
 type Feeds = Record<string, ort.Tensor>;
 
+/** A NaN or infinite loss: the job stops and is marked failed with the step number. */
+export class NonFiniteLossError extends VidraError {
+  constructor(
+    message: string,
+    readonly step: number,
+  ) {
+    super(message);
+  }
+}
+
 export interface TrainBatch {
   /** Per model input: K·N·dim values, batch-major. */
   inputs: Record<string, Float32Array | Float64Array>;
@@ -253,13 +263,21 @@ export class TrainStepRunner {
     }
     randomInputs.forEach((r, j) => (feeds[`random/${r.name}`] = tensor(dtype, masks[j]!, [...lead, ...r.shape])));
     const out = await this.session.run(feeds);
+    const losses = Array.from((K > 1 ? out.losses! : out.loss!).data as Float32Array, Number);
+    const bad = losses.findIndex((l) => !Number.isFinite(l));
+    if (bad >= 0) {
+      // The state of this run is dropped: the parameters stay those of the last good step.
+      throw new NonFiniteLossError(
+        `the loss is ${losses[bad]} at step ${this.step + bad + 1}; lower optim.lr, check the data, or use a stable loss (the parameters are kept as of step ${this.step})`,
+        this.step + bad + 1,
+      );
+    }
     for (const p of this.compiled.params) {
       this.state[paramIn(p.name)] = out[paramOut(p.name)]!;
       for (const s of this.compiled.stateNames) this.state[stateIn(p.name, s)] = out[stateOut(p.name, s)]!;
     }
     this.state.step = out['new/step']!;
-    const losses = K > 1 ? out.losses! : out.loss!;
-    return Array.from(losses.data as Float32Array, Number);
+    return losses;
   }
 
   /** Current parameters by name (copies). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LossModule, OptimizerModule } from '../../core/engine/modules.ts';
-import { TrainStepRunner, type TrainStepSpec } from '../../core/engine/train-step.ts';
+import { NonFiniteLossError, TrainStepRunner, type TrainStepSpec } from '../../core/engine/train-step.ts';
 import { mulberry32 } from '../../core/random.ts';
 import { MlpHead } from '../../plugins/models/mlp.ts';
 import { LinearHead } from '../../plugins/models/linear.ts';
@@ -169,3 +169,27 @@ describe('compileTrainStep: forward, loss, backward and update in one ONNX graph
   });
 });
 
+
+describe('a NaN or infinite loss stops training with the step number', () => {
+  it('keeps the parameters of the last good step', async () => {
+    const runner = await TrainStepRunner.create(spec(), { seed: 5, device: 'cpu' });
+    const { x, y } = data(4, 1);
+    await runner.run({ inputs: { x }, targets: y, lrs: [0.1] });
+    const good = runner.parameters();
+    const poisoned = Float64Array.from(x);
+    poisoned[0] = Number.NaN;
+    let err: unknown;
+    try {
+      await runner.run({ inputs: { x: poisoned }, targets: y, lrs: [0.1] });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(NonFiniteLossError);
+    expect((err as NonFiniteLossError).step).toBe(2);
+    expect((err as Error).message).toBe(
+      'the loss is NaN at step 2; lower optim.lr, check the data, or use a stable loss (the parameters are kept as of step 1)',
+    );
+    expect(runner.parameters()).toEqual(good);
+    expect(runner.step).toBe(1);
+  });
+});
