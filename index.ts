@@ -22,3 +22,11 @@ export { PLUGIN_CONFIG, PLUGIN_ARGS, JOB_CONTEXT, CONFIG, REGISTRY } from './cor
 export { instantiate, InstantiationError, type PartialFactory } from './core/plugins/instantiate.ts';
 export type { Task, JobContext, Launcher, Sweeper, JobSpec, JobReturn, LaunchContext, SweepContext } from './core/plugins/interfaces.ts';
 export { builtinPlugins } from './plugins/index.ts';
+
+// The ONNX engine.
+export { Graph, Value, ShapeError, type DType, type Shape } from './core/engine/graph.ts';
+export { gradients, RULES, unbroadcast, type GradientRule } from './core/engine/autodiff.ts';
+export { toOnnxModel } from './core/engine/onnx-export.ts';
+export { createSession, EngineError, type Device, type SessionOptions, type EngineSession } from './core/engine/session.ts';
+export { compileTrainStep, TrainStepRunner, NonFiniteLossError, type TrainStepSpec, type TrainBatch } from './core/engine/train-step.ts';
+export type { LossModule, OptimizerModule, ScheduleModule, ModelModule, ParameterSpec } from './core/engine/modules.ts';
