@@ -109,10 +109,11 @@ export const RULES: Record<string, GradientRule> = {
   Where: ({ g, x, dy }) => [null, unbroadcast(g, g.where(x[0]!, dy, 0), x[1]!.shape), unbroadcast(g, g.where(x[0]!, 0, dy), x[2]!.shape)],
   Cast: ({ g, x, dy }) => [g.cast(dy, x[0]!.dtype)],
   MatMul: ({ g, x, dy }) => [unbroadcast(g, g.matmul(dy, mT(g, x[1]!)), x[0]!.shape), unbroadcast(g, g.matmul(mT(g, x[0]!), dy), x[1]!.shape)],
-  // Y = alpha op(A) op(B) + beta C
+  // Y = alpha op(A) op(B) + beta C; alpha and beta are FLOAT (float32) attributes, so the forward pass
+  // uses fround(alpha), and so must the gradient.
   Gemm: ({ g, node, x, dy }) => {
-    const alpha = (node.attrs.alpha as { float: number } | undefined)?.float ?? 1;
-    const beta = (node.attrs.beta as { float: number } | undefined)?.float ?? 1;
+    const alpha = Math.fround((node.attrs.alpha as { float: number } | undefined)?.float ?? 1);
+    const beta = Math.fround((node.attrs.beta as { float: number } | undefined)?.float ?? 1);
     const [a, b, c] = [x[0]!, x[1]!, x[2]];
     const tA = node.attrs.transA === 1;
     const tB = node.attrs.transB === 1;
@@ -200,6 +201,9 @@ const NON_DIFFERENTIABLE = new Set(['Greater', 'GreaterOrEqual', 'Less', 'LessOr
  */
 export function gradients(g: Graph, y: Value, xs: Value[], seed?: Value): Value[] {
   if (!seed && y.size !== 1) throw new ShapeError(`gradients: the output must be a scalar (shape [${y.shape.join(', ')}]) unless a seed is given`);
+  if (seed && (seed.rank !== y.rank || seed.shape.some((d, i) => d !== y.shape[i]))) {
+    throw new ShapeError(`gradients: the seed has shape [${seed.shape.join(', ')}], the output [${y.shape.join(', ')}]`);
+  }
   // Nodes between xs and y, in recording order (which is topological).
   const dependsOnX = new Set<GraphNode>();
   const reaches = new Set<Value>(xs);
@@ -219,11 +223,13 @@ export function gradients(g: Graph, y: Value, xs: Value[], seed?: Value): Value[
   }
   const grads = new Map<Value, Value>([[y, seed ?? g.expand(g.scalar(1, y.dtype), y.shape)]]);
   for (const node of order) {
-    const dy = grads.get(node.outputs[0]!);
-    if (!dy || NON_DIFFERENTIABLE.has(node.op)) continue;
+    if (NON_DIFFERENTIABLE.has(node.op)) continue;
+    // Checked before the `dy` test: a node whose first output is unused would otherwise drop these silently.
     if (node.outputs.length > 1 && node.outputs.slice(1).some((o) => grads.has(o))) {
       throw new ShapeError(`${node.op}: gradients through secondary outputs are not supported`);
     }
+    const dy = grads.get(node.outputs[0]!);
+    if (!dy) continue;
     const rule = RULES[node.op];
     if (!rule) throw new ShapeError(`no gradient rule for the ONNX op ${node.op}; add one to RULES in core/engine/autodiff.ts`);
     const dxs = rule({ g, node, x: node.inputs, y: node.outputs[0]!, dy });

@@ -83,6 +83,8 @@ export class Graph {
   readonly initializers: Initializer[] = [];
   /** Output names chosen by `output()`: the producing node's output is renamed at export (no Identity nodes). */
   readonly outputNames = new Map<Value, string>();
+  /** The name asked for each entry of `outputs` (a value may be returned under several names; see `output()`). */
+  readonly outputLabels: (string | undefined)[] = [];
   private counter = 0;
   private readonly scalars = new Map<string, Value>();
 
@@ -141,6 +143,12 @@ export class Graph {
   /** Records a node with explicitly given output dtypes and shapes. */
   node(op: string, inputs: (Value | null)[], outputs: Array<{ dtype: DType; shape: Shape; name?: string }>, attrs: Record<string, AttrValue> = {}, domain?: string): Value[] {
     for (const v of inputs) if (v) this.check(v, op);
+    for (const [k, a] of Object.entries(attrs)) {
+      // Plain numbers are exported as INT(S) attributes: a fraction would be truncated silently.
+      if ((typeof a === 'number' && !Number.isInteger(a)) || (Array.isArray(a) && a.some((n) => typeof n === 'number' && !Number.isInteger(n)))) {
+        throw new ShapeError(`${op}: attribute ${k}=${String(a)} is not an integer; write float attributes as { float } or { floats }`);
+      }
+    }
     const node: GraphNode = { op, inputs, outputs: [], attrs, domain };
     node.outputs = outputs.map((o) => new Value(this, o.name ?? this.fresh(op.toLowerCase()), o.dtype, o.shape, node));
     this.nodes.push(node);
@@ -181,12 +189,10 @@ export class Graph {
     return this.node('Pow', [x, e], [{ dtype: x.dtype, shape: broadcastShapes(x.shape, e.shape, 'Pow') }])[0]!;
   }
   max(a: Value | number, b: Value | number): Value {
-    const [x, y] = this.lift(a, b);
-    return this.node('Max', [x, y], [{ dtype: x.dtype, shape: broadcastShapes(x.shape, y.shape, 'Max') }])[0]!;
+    return this.binary('Max', ...this.lift(a, b));
   }
   min(a: Value | number, b: Value | number): Value {
-    const [x, y] = this.lift(a, b);
-    return this.node('Min', [x, y], [{ dtype: x.dtype, shape: broadcastShapes(x.shape, y.shape, 'Min') }])[0]!;
+    return this.binary('Min', ...this.lift(a, b));
   }
   greater(a: Value | number, b: Value | number): Value {
     return this.binary('Greater', ...this.lift(a, b), 'bool');
@@ -252,13 +258,33 @@ export class Graph {
   where(cond: Value, a: Value | number, b: Value | number): Value {
     const [x, y] = this.lift(a, b);
     if (cond.dtype !== 'bool') throw new ShapeError(`Where: the condition must be bool, not ${cond.dtype}`);
+    if (x.dtype !== y.dtype) throw new ShapeError(`Where: dtypes ${x.dtype} and ${y.dtype} differ`);
     const shape = broadcastShapes(cond.shape, broadcastShapes(x.shape, y.shape, 'Where'), 'Where');
     return this.node('Where', [cond, x, y], [{ dtype: x.dtype, shape }])[0]!;
   }
 
-  /** Numerically stable softplus log(1 + e^x) = max(x, 0) + log(1 + e^-|x|) (ONNX Softplus has no float64 kernel). */
+  /**
+   * log(1 + u) for u > -1, accurate when u is tiny (ONNX has no Log1p): log(1+u)·u / ((1+u) − 1), and u
+   * itself where 1 + u rounds to 1 (Goldberg, "What every computer scientist should know about
+   * floating-point arithmetic", 1991, Theorem 4). The divisor is 1 where unused so that the untaken
+   * branch stays finite in the backward pass too (Where's gradient multiplies, it does not mask NaN).
+   */
+  log1p(u: Value): Value {
+    const w = this.add(1, u);
+    const d = this.sub(w, 1);
+    const exact = this.equal(d, 0);
+    return this.where(exact, u, this.div(this.mul(this.log(w), u), this.where(exact, 1, d)));
+  }
+
+  /**
+   * Numerically stable softplus log(1 + e^x) = max(x, 0) + log1p(e^-|x|). ONNX Softplus is not used: in
+   * ONNX Runtime 1.30 its float64 kernel gives Inf at x = 1000 and 0 at x = -50.
+   * -|x| is written as where(x > 0, -x, x) so that at x = 0 both terms take their x ≤ 0 branch and the
+   * gradient is sigmoid(0) = 1/2 (with Abs and Relu, whose gradients are 0 at 0, it would be 0).
+   */
   softplus(x: Value): Value {
-    return this.add(this.relu(x), this.log(this.add(1, this.exp(this.neg(this.abs(x))))));
+    const negAbs = this.where(this.greater(x, 0), this.neg(x), x);
+    return this.add(this.relu(x), this.log1p(this.exp(negAbs)));
   }
 
   /** tanh approximation of GELU, built from primitives that have gradient rules. */
@@ -282,8 +308,11 @@ export class Graph {
     if (a.rank !== 2 || b.rank !== 2) throw new ShapeError('Gemm: A and B must be matrices');
     const [m, k] = options.transA ? [a.shape[1]!, a.shape[0]!] : [a.shape[0]!, a.shape[1]!];
     const [k2, n] = options.transB ? [b.shape[1]!, b.shape[0]!] : [b.shape[0]!, b.shape[1]!];
-    if (k !== k2) throw new ShapeError(`Gemm: inner dimensions differ (${k} and ${k2})`);
-    if (c) broadcastShapes(c.shape, [m, n], 'Gemm');
+    if (k !== k2) throw new ShapeError(`Gemm: inner dimensions differ: op(A) is [${m}, ${k}] and op(B) is [${k2}, ${n}]`);
+    // C broadcasts one way only, to [m, n] (a C of rank 3 or [2m, n] would pass a two-way check).
+    if (c && !sameShape(broadcastShapes(c.shape, [m, n], 'Gemm'), [m, n])) {
+      throw new ShapeError(`Gemm: C of shape [${c.shape.join(', ')}] does not broadcast to [${m}, ${n}]`);
+    }
     const attrs: Record<string, AttrValue> = { alpha: { float: options.alpha ?? 1 }, beta: { float: options.beta ?? 1 } };
     if (options.transA) attrs.transA = 1;
     if (options.transB) attrs.transB = 1;
@@ -298,6 +327,8 @@ export class Graph {
   }
 
   private reduce(op: string, x: Value, axes: number[] | undefined, keepdims: boolean): Value {
+    // No axes reduces nothing (numpy's axis=()); an empty axes input would make ONNX reduce every axis.
+    if (axes?.length === 0) return x;
     const all = axes === undefined;
     const ax = (axes ?? x.shape.map((_, i) => i)).map((a) => normAxis(a, x.rank));
     const shape = keepdims ? x.shape.map((d, i) => (ax.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !ax.includes(i));
@@ -351,6 +382,11 @@ export class Graph {
   }
   concat(xs: Value[], axis: number): Value {
     const a = normAxis(axis, xs[0]!.rank);
+    for (const x of xs) {
+      if (x.dtype !== xs[0]!.dtype || x.rank !== xs[0]!.rank || x.shape.some((d, i) => i !== a && d !== xs[0]!.shape[i])) {
+        throw new ShapeError(`Concat: [${xs.map((v) => `${v.dtype}[${v.shape.join(', ')}]`).join(', ')}] differ outside axis ${a}`);
+      }
+    }
     const shape = [...xs[0]!.shape];
     shape[a] = xs.reduce((s, x) => s + x.shape[a]!, 0);
     return this.node('Concat', xs, [{ dtype: xs[0]!.dtype, shape }], { axis: a })[0]!;
@@ -384,18 +420,26 @@ export class Graph {
     return this.expand(this.scalar(0, dtype), shape);
   }
 
-  /** x / max(||x||_2, eps) along `axis` (torch.nn.functional.normalize), from primitives with gradient rules. */
+  /**
+   * x / max(||x||_2, eps) along `axis` (torch.nn.functional.normalize), from primitives with gradient rules.
+   * Written as sqrt(max(Σx², eps²)): the same value, but an all-zero row no longer sends 0/0 through
+   * Sqrt's gradient (NaN); its gradient is dy / eps, as in torch.
+   */
   l2Normalize(x: Value, axis = -1, eps = 1e-12): Value {
-    const norm = this.sqrt(this.reduceSum(this.mul(x, x), [axis], true));
-    return this.div(x, this.max(norm, eps));
+    return this.div(x, this.sqrt(this.max(this.reduceSum(this.mul(x, x), [axis], true), eps * eps)));
   }
 
-  /** Marks `v` as a graph output named `name` (the producing node's output is renamed at export). */
+  /**
+   * Marks `v` as a graph output named `name` (the producing node's output is renamed at export). A value
+   * returned under a second name (autodiff often gives two inputs the very same gradient) keeps its first
+   * name and gets an Identity for the second.
+   */
   output(v: Value, name?: string): Value {
     this.check(v, 'output');
     if (!isFloat(v.dtype) && v.dtype !== 'int64' && v.dtype !== 'bool' && v.dtype !== 'int32') throw new ShapeError(`output: unsupported dtype ${v.dtype}`);
     this.outputs.push(v);
-    if (name) this.outputNames.set(v, name);
+    this.outputLabels.push(name);
+    if (name && !this.outputNames.has(v)) this.outputNames.set(v, name);
     return v;
   }
 }

@@ -46,8 +46,8 @@ function graphProto(graph: Graph, outerNames?: (v: Value) => string): onnxProto.
   const names = (v: Value): string => (v.graph === graph ? (renamed.get(v) ?? v.name) : outerNames ? outerNames(v) : v.name);
   const outputs: onnxProto.onnx.IValueInfoProto[] = [];
   const extraNodes: onnxProto.onnx.INodeProto[] = [];
-  for (const v of graph.outputs) {
-    const wanted = graph.outputNames.get(v) ?? v.name;
+  for (const [i, v] of graph.outputs.entries()) {
+    const wanted = graph.outputLabels[i] ?? v.name;
     if (names(v) !== wanted) {
       // An input or initializer returned as is (or one value under two names) needs an Identity.
       extraNodes.push({ opType: 'Identity', input: [names(v)], output: [wanted], name: `out_${wanted}` });

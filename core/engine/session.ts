@@ -37,6 +37,10 @@ let cudaUnavailable: string | null = null;
  */
 export async function createSession(model: string | Uint8Array, options: SessionOptions = {}): Promise<EngineSession> {
   const device = options.device ?? 'auto';
+  // The device comes from YAML at run time: anything else would silently fall through to CPU below.
+  if (!['auto', 'cuda', 'cpu'].includes(device)) {
+    throw new EngineError(`engine.device=${String(device)} is not a device; use engine.device=auto|cuda|cpu`);
+  }
   if (typeof model === 'string' && !existsSync(model)) {
     throw new EngineError(`the ONNX model file '${model}' does not exist`);
   }
