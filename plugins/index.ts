@@ -1,8 +1,11 @@
 import type { PluginDefinition } from '../core/plugins/registry.ts';
 import { plugin as local } from './launchers/local.ts';
 import { plugin as localParallel } from './launchers/local_parallel.ts';
+import { modelPlugins } from './models/index.ts';
+import { optimizerPlugins } from './optimizers/index.ts';
+import { schedulerPlugins } from './schedulers/index.ts';
 import { plugin as basic } from './sweepers/basic.ts';
 import { plugin as printConfig } from './tasks/print_config.ts';
 
 /** Every plugin that ships with Vidra, registered in each new registry. */
-export const builtinPlugins: PluginDefinition[] = [local, localParallel, basic, printConfig];
+export const builtinPlugins: PluginDefinition[] = [local, localParallel, basic, printConfig, ...modelPlugins, ...optimizerPlugins, ...schedulerPlugins];

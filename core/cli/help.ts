@@ -29,10 +29,10 @@ export function formatHelp(repo: ConfigRepository, registry: PluginRegistry, ctx
     if (defs.length === 0) continue;
     out.push(`${kind}:`);
     for (const d of defs) {
-      const props = Object.entries((d.schema.properties ?? {}) as Record<string, { type?: unknown; default?: unknown; description?: string }>);
+      const props = Object.entries((d.schema.properties ?? {}) as Record<string, { type?: unknown; enum?: unknown[]; default?: unknown; description?: string }>);
       out.push(`  ${d.name.padEnd(20)} ${d.description}`);
       for (const [k, p] of props) {
-        const type = Array.isArray(p.type) ? p.type.join('|') : String(p.type ?? 'any');
+        const type = Array.isArray(p.type) ? p.type.join('|') : p.type ? String(p.type) : p.enum ? p.enum.map(String).join('|') : 'any';
         const dflt = p.default === undefined ? '' : ` = ${JSON.stringify(p.default)}`;
         out.push(`      ${`${k}: ${type}${dflt}`.padEnd(34)} ${p.description ?? ''}`.trimEnd());
       }

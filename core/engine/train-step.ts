@@ -11,6 +11,7 @@ import { gradients } from './autodiff.ts';
 import { Graph, typedArray, type DType, type Shape, type Value } from './graph.ts';
 import type { LossModule, ModelModule, OptimizerModule, ParameterSpec } from './modules.ts';
 import { toOnnxModel } from './onnx-export.ts';
+import { buildOptimizerStep } from './optimizer-step.ts';
 import { createSession, type Device, type GraphOptimization } from './session.ts';
 
 export interface TrainStepSpec {
@@ -73,12 +74,18 @@ function writeStep(
   const scalarLoss = g.reshape(loss, []);
   const grads = gradients(g, scalarLoss, carried.params);
   const t = g.add(carried.step, 1);
-  const next: Carried = { params: [], state: [], step: t };
-  params.forEach((p, i) => {
-    const upd = spec.optimizer.update({ g, lr: feed.lr, step: t }, { value: carried.params[i]!, grad: grads[i]!, decay: p.decay, state: carried.state[i]! });
-    next.params.push(spec.model.afterUpdate ? spec.model.afterUpdate(g, p.name, upd.value) : upd.value);
-    next.state.push(upd.state);
-  });
+  const updates = buildOptimizerStep(
+    g,
+    spec.optimizer,
+    params.map((p, i) => ({ spec: p, value: carried.params[i]!, grad: grads[i]!, state: carried.state[i]! })),
+    feed.lr,
+    t,
+  );
+  const next: Carried = {
+    params: updates.map((u) => (spec.model.afterUpdate ? spec.model.afterUpdate(g, u.spec.name, u.value) : u.value)),
+    state: updates.map((u) => u.state),
+    step: t,
+  };
   return { loss: scalarLoss, next };
 }
 

@@ -1,0 +1,102 @@
+import { asDtype, f64 } from '../../core/engine/optimizer-step.ts';
+import type { OptimizerContext, OptimizerModule, OptimizerStateSpec } from '../../core/engine/modules.ts';
+import type { Value } from '../../core/engine/graph.ts';
+import { inject, injectable } from '../../core/plugins/di.ts';
+import { definePlugin } from '../../core/plugins/registry.ts';
+import { PLUGIN_CONFIG } from '../../core/plugins/tokens.ts';
+
+export interface AdamOptions {
+  lr: number;
+  betas: [number, number];
+  eps: number;
+  weight_decay: number;
+  amsgrad: boolean;
+  maximize: boolean;
+}
+
+/** torch.optim.Adam's defaults. */
+export const ADAM_DEFAULTS: AdamOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 0, amsgrad: false, maximize: false };
+
+/**
+ * Adam (Kingma & Ba, ICLR 2015) exactly as PyTorch 1.13 computes it (`torch/optim/adam.py`,
+ * `_single_tensor_adam`), with L2-coupled weight decay; t is the step count after this update:
+ *
+ *     g ← −g                                   if maximize
+ *     g ← g + wd·θ                             L2 penalty folded into the gradient (not AdamW's decoupled decay)
+ *     m ← β1·m + (1 − β1)·g
+ *     v ← β2·v + (1 − β2)·g²
+ *     v̂ ← max(v̂, v) if amsgrad, else v
+ *     θ ← θ − (lr / (1 − β1^t)) · m / (sqrt(v̂) / sqrt(1 − β2^t) + ε)
+ *
+ * Parameters with `decay: false` get wd = 0, as a second parameter group would.
+ */
+@injectable()
+export class Adam implements OptimizerModule {
+  readonly options: AdamOptions;
+  readonly state: readonly OptimizerStateSpec[];
+
+  constructor(@inject(PLUGIN_CONFIG) options: Partial<AdamOptions>) {
+    this.options = { ...ADAM_DEFAULTS, ...options };
+    const o = this.options;
+    if (!(o.lr >= 0)) throw new RangeError(`adam: invalid learning rate ${o.lr} (lr >= 0)`);
+    if (!(o.eps >= 0)) throw new RangeError(`adam: invalid epsilon ${o.eps} (eps >= 0)`);
+    if (!Array.isArray(o.betas) || o.betas.length !== 2 || !o.betas.every((b) => b >= 0 && b < 1)) {
+      throw new RangeError(`adam: betas must be two numbers in [0, 1), got ${JSON.stringify(o.betas)}`);
+    }
+    if (!(o.weight_decay >= 0)) throw new RangeError(`adam: invalid weight_decay ${o.weight_decay} (weight_decay >= 0)`);
+    this.state = [
+      { name: 'exp_avg', init: 0 },
+      { name: 'exp_avg_sq', init: 0 },
+      ...(o.amsgrad ? [{ name: 'max_exp_avg_sq', init: 0 }] : []),
+    ];
+  }
+
+  update(ctx: OptimizerContext, param: { value: Value; grad: Value; decay: boolean; state: Value[] }): { value: Value; state: Value[] } {
+    const { g } = ctx;
+    const { betas: [beta1, beta2], eps, amsgrad, maximize } = this.options;
+    const wd = param.decay ? this.options.weight_decay : 0;
+    const dtype = param.value.dtype;
+    const [expAvg, expAvgSq, maxExpAvgSq] = param.state as [Value, Value, Value | undefined];
+    const lr = f64(g, ctx.lr);
+    const t = f64(g, ctx.step);
+
+    let grad = maximize ? g.neg(param.grad) : param.grad;
+    if (wd !== 0) grad = g.add(grad, g.mul(param.value, wd));
+    // (1 − β) is computed here in float64 and written once: 1 − β in float32 would be off by 1e-5 relative.
+    const m = g.add(g.mul(expAvg, beta1), g.mul(grad, 1 - beta1));
+    const v = g.add(g.mul(expAvgSq, beta2), g.mul(g.mul(grad, 1 - beta2), grad));
+    const vHat = amsgrad ? g.max(maxExpAvgSq!, v) : v;
+
+    const stepSize = asDtype(g, g.div(lr, g.sub(1, g.pow(g.scalar(beta1, 'float64'), t))), dtype);
+    const bc2Sqrt = asDtype(g, g.sqrt(g.sub(1, g.pow(g.scalar(beta2, 'float64'), t))), dtype);
+    const denom = g.add(g.div(g.sqrt(vHat), bc2Sqrt), eps);
+    const value = g.sub(param.value, g.mul(g.div(m, denom), stepSize));
+    return { value, state: amsgrad ? [m, v, vHat] : [m, v] };
+  }
+}
+
+export const plugin = definePlugin({
+  kind: 'optimizer',
+  name: 'adam',
+  description: 'Adam with L2 weight decay added to the gradient (torch.optim.Adam, exact torch 1.13 update)',
+  schema: {
+    type: 'object',
+    properties: {
+      lr: { type: 'number', minimum: 0, default: ADAM_DEFAULTS.lr, description: 'base learning rate (scaled by the schedule each step)' },
+      betas: {
+        type: 'array',
+        items: { type: 'number', minimum: 0, exclusiveMaximum: 1 },
+        minItems: 2,
+        maxItems: 2,
+        default: ADAM_DEFAULTS.betas,
+        description: '[beta1, beta2]: decay rates of the first and second moments',
+      },
+      eps: { type: 'number', minimum: 0, default: ADAM_DEFAULTS.eps, description: 'added to the bias-corrected sqrt(v)' },
+      weight_decay: { type: 'number', minimum: 0, default: ADAM_DEFAULTS.weight_decay, description: 'L2 penalty: g ← g + wd·θ; not applied to decay: false parameters' },
+      amsgrad: { type: 'boolean', default: ADAM_DEFAULTS.amsgrad, description: 'use the running maximum of v (Reddi et al. 2018)' },
+      maximize: { type: 'boolean', default: ADAM_DEFAULTS.maximize, description: 'maximize the objective instead of minimizing' },
+    },
+    additionalProperties: false,
+  },
+  create: Adam,
+});
