@@ -206,16 +206,14 @@ export interface TrainBatch {
  */
 export class TrainStepRunner {
   private state: Feeds = {};
-  private readonly random: () => number;
 
   private constructor(
     readonly compiled: CompiledStep,
     private readonly session: ort.InferenceSession,
     readonly provider: 'cuda' | 'cpu',
     private readonly spec: TrainStepSpec,
-    seed: number,
+    private readonly seed: number,
   ) {
-    this.random = mulberry32(seed ^ 0x5bd1e995);
     const dtype = spec.dtype ?? 'float32';
     for (const p of compiled.params) {
       this.state[paramIn(p.name)] = tensor(dtype, p.init, p.shape);
@@ -260,12 +258,14 @@ export class TrainStepRunner {
     }
     if (this.spec.loss.targetKind === 'index') feeds.targets = new ort.Tensor('int64', batch.targets as BigInt64Array, [...lead, N]);
     else if (this.spec.loss.targetKind === 'multi_hot') feeds.targets = tensor(dtype, batch.targets as Float32Array, [...lead, N, this.spec.numClasses!]);
-    // Drawn step by step, input by input: K steps per run consume the stream exactly as K single runs do.
+    // Each step's masks come from a generator seeded by (seed, step): K steps per run draw exactly what K
+    // single runs draw, and a run resumed from a checkpoint continues the same masks.
     const sizes = randomInputs.map((r) => r.shape.reduce((a, b) => a * b, 1));
     const masks = sizes.map((n) => new Array<number>(n * K));
     for (let k = 0; k < K; k++) {
+      const random = mulberry32(this.seed ^ Math.imul(this.step + k + 1, 0x9e3779b1));
       randomInputs.forEach((r, j) => {
-        for (let e = 0; e < sizes[j]!; e++) masks[j]![k * sizes[j]! + e] = this.random() < r.p ? 1 : 0;
+        for (let e = 0; e < sizes[j]!; e++) masks[j]![k * sizes[j]! + e] = random() < r.p ? 1 : 0;
       });
     }
     randomInputs.forEach((r, j) => (feeds[`random/${r.name}`] = tensor(dtype, masks[j]!, [...lead, ...r.shape])));
