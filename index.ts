@@ -30,3 +30,4 @@ export { toOnnxModel } from './core/engine/onnx-export.ts';
 export { createSession, EngineError, type Device, type SessionOptions, type EngineSession } from './core/engine/session.ts';
 export { compileTrainStep, TrainStepRunner, NonFiniteLossError, type TrainStepSpec, type TrainBatch } from './core/engine/train-step.ts';
 export type { LossModule, OptimizerModule, ScheduleModule, ModelModule, ParameterSpec } from './core/engine/modules.ts';
+export { evaluateLoss, createLoss } from './plugins/losses/evaluate.ts';

@@ -1,6 +1,7 @@
 import type { PluginDefinition } from '../core/plugins/registry.ts';
 import { plugin as local } from './launchers/local.ts';
 import { plugin as localParallel } from './launchers/local_parallel.ts';
+import { lossPlugins } from './losses/index.ts';
 import { modelPlugins } from './models/index.ts';
 import { optimizerPlugins } from './optimizers/index.ts';
 import { schedulerPlugins } from './schedulers/index.ts';
@@ -8,4 +9,4 @@ import { plugin as basic } from './sweepers/basic.ts';
 import { plugin as printConfig } from './tasks/print_config.ts';
 
 /** Every plugin that ships with Vidra, registered in each new registry. */
-export const builtinPlugins: PluginDefinition[] = [local, localParallel, basic, printConfig, ...modelPlugins, ...optimizerPlugins, ...schedulerPlugins];
+export const builtinPlugins: PluginDefinition[] = [local, localParallel, basic, printConfig, ...modelPlugins, ...lossPlugins, ...optimizerPlugins, ...schedulerPlugins];
