@@ -1,6 +1,7 @@
 // `vidra run --cfg/--resolve/--package/--info/-cn/-cp/-cd`: print the composed config or how it was
 // composed, without running anything.
 import { afterAll, describe, expect, test } from 'vitest';
+import { PLUGIN_KINDS } from '../../core/plugins/kinds.ts';
 import { makeProject, removeProjects, REPO } from '../helpers/project.ts';
 
 afterAll(removeProjects);
@@ -225,16 +226,28 @@ ${JOB.replace('lr: 0.001\n  weight_decay: 0.01', 'lr: 0.1\n  momentum: 0.9')}
   test('--info plugins: built-in and project plugins', { timeout: T }, async () => {
     const r = await p.run(['run', '--info', 'plugins']);
     expect(r).toMatchObject({ code: 0, stderr: '' });
-    expect(r.stdout).toBe(`== Plugins ==
-  launcher:local
-  launcher:local_parallel
-  sweeper:basic
-  task:print_config
-  task:succeed  (from ./test-plugins.mjs)
-  task:fail  (from ./test-plugins.mjs)
-  task:sleep  (from ./test-plugins.mjs)
-
-`);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toBe('== Plugins ==');
+    expect(lines.slice(-2)).toEqual(['', '']);
+    const entries = lines.slice(1, -2);
+    for (const l of entries) expect(l).toMatch(/^ {2}[a-z]+:[\w.-]+( {2}\(from \.\/test-plugins\.mjs\))?$/);
+    // Grouped by kind in the registry's order; the project's modules say where they came from.
+    const kinds = entries.map((l) => l.trim().split(':')[0]!);
+    expect(kinds).toEqual([...kinds].sort((a, b) => PLUGIN_KINDS.indexOf(a as never) - PLUGIN_KINDS.indexOf(b as never)));
+    expect(entries).toEqual(
+      expect.arrayContaining([
+        '  launcher:local',
+        '  launcher:local_parallel',
+        '  sweeper:basic',
+        '  task:print_config',
+        '  task:succeed  (from ./test-plugins.mjs)',
+        '  task:fail  (from ./test-plugins.mjs)',
+        '  task:sleep  (from ./test-plugins.mjs)',
+        '  loss:focal',
+        '  optimizer:adamw',
+        '  model:clip_projection',
+      ]),
+    );
   });
 
   test('--info alone prints every section', { timeout: T }, async () => {
