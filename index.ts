@@ -31,3 +31,4 @@ export { createSession, EngineError, type Device, type SessionOptions, type Engi
 export { compileTrainStep, TrainStepRunner, NonFiniteLossError, type TrainStepSpec, type TrainBatch } from './core/engine/train-step.ts';
 export type { LossModule, OptimizerModule, ScheduleModule, ModelModule, ParameterSpec } from './core/engine/modules.ts';
 export { evaluateLoss, createLoss } from './plugins/losses/evaluate.ts';
+export { createPlugin, builtinRegistry } from './plugins/create.ts';

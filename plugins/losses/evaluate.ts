@@ -3,12 +3,8 @@
 // For tests, notebooks and bug reports ("is my loss what the paper says?") without a dataset or a model.
 
 import ort from 'onnxruntime-node';
-import { lossPlugins } from './index.ts';
+import { createPlugin } from '../create.ts';
 import { VidraError } from '../../core/config/errors.ts';
-import { fromPlain, type DictNode } from '../../core/config/node.ts';
-import { container } from '../../core/plugins/di.ts';
-import { instantiate } from '../../core/plugins/instantiate.ts';
-import { PluginRegistry } from '../../core/plugins/registry.ts';
 import { gradients } from '../../core/engine/autodiff.ts';
 import { Graph, type Value } from '../../core/engine/graph.ts';
 import type { LossContext, LossInputs, LossModule } from '../../core/engine/modules.ts';
@@ -55,32 +51,13 @@ export interface LossEvaluation {
 /** open_clip's initial logit-scale parameter ln(1/0.07). */
 const CLIP_INIT_LOGIT_SCALE = Math.log(1 / 0.07);
 
-let registry: PluginRegistry | undefined;
-
-function lossRegistry(): PluginRegistry {
-  if (!registry) {
-    registry = new PluginRegistry();
-    for (const def of lossPlugins) registry.register(def);
-  }
-  return registry;
-}
-
 /**
  * Builds the built-in loss plugin `name` from its config keys as a config's `loss: {_target_: name, ...}` node
  * is built: validated against the plugin's schema (defaults filled in, errors as the config core words them),
  * then instantiated through tsyringe with the config injected as PLUGIN_CONFIG.
  */
 export function createLoss(name: string, options: Record<string, unknown> = {}): LossModule {
-  const reg = lossRegistry();
-  const def = reg.get(name, 'loss');
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new VidraError(`the options of the ${def.name} loss must be an object of its config keys`);
-  }
-  const special = Object.keys(options).filter((k) => k.startsWith('_') && k.endsWith('_'));
-  if (special.length) throw new VidraError(`the options of the ${def.name} loss are its config keys only, without ${special.join(', ')}`);
-  const loc = { file: `evaluateLoss('${def.name}') options`, line: 0, col: 0 };
-  const node = fromPlain({ ...options, _target_: def.name }, loc) as DictNode;
-  return instantiate<LossModule>(node, { container, registry: reg, kind: 'loss', path: 'loss' }) as LossModule;
+  return createPlugin<LossModule>('loss', name, options);
 }
 
 /**
