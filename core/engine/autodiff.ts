@@ -111,19 +111,18 @@ export const RULES: Record<string, GradientRule> = {
   MatMul: ({ g, x, dy }) => [unbroadcast(g, g.matmul(dy, mT(g, x[1]!)), x[0]!.shape), unbroadcast(g, g.matmul(mT(g, x[0]!), dy), x[1]!.shape)],
   // Y = alpha op(A) op(B) + beta C; alpha and beta are FLOAT (float32) attributes, so the forward pass
   // uses fround(alpha), and so must the gradient.
+  // The gradients are Gemms with transpose flags and alpha folded in: no transposed copies of the weights.
   Gemm: ({ g, node, x, dy }) => {
     const alpha = Math.fround((node.attrs.alpha as { float: number } | undefined)?.float ?? 1);
     const beta = Math.fround((node.attrs.beta as { float: number } | undefined)?.float ?? 1);
     const [a, b, c] = [x[0]!, x[1]!, x[2]];
     const tA = node.attrs.transA === 1;
     const tB = node.attrs.transB === 1;
-    const opB = tB ? g.transpose(b, [1, 0]) : b;
-    const opA = tA ? g.transpose(a, [1, 0]) : a;
-    const dOpA = g.matmul(dy, g.transpose(opB, [1, 0]));
-    const dOpB = g.matmul(g.transpose(opA, [1, 0]), dy);
-    const da = g.mul(alpha, tA ? g.transpose(dOpA, [1, 0]) : dOpA);
-    const db = g.mul(alpha, tB ? g.transpose(dOpB, [1, 0]) : dOpB);
-    return [da, db, c ? unbroadcast(g, g.mul(beta, dy), c.shape) : null];
+    const mm = (p: Value, q: Value, transA: boolean, transB: boolean) => g.gemm(p, q, null, { alpha, transA, transB });
+    // dA = α dY op(B)ᵀ (or its transpose when A is used transposed); dB likewise.
+    const da = tA ? mm(b, dy, tB, true) : mm(dy, b, false, !tB);
+    const db = tB ? mm(dy, a, true, tA) : mm(a, dy, !tA, false);
+    return [da, db, c ? unbroadcast(g, beta === 1 ? dy : g.mul(beta, dy), c.shape) : null];
   },
   Softmax: ({ g, node, y, dy }) => {
     const axis = node.attrs.axis as number;
