@@ -98,6 +98,15 @@ async function matmulSession() {
   return { session, feeds, flops };
 }
 
+/** R(2+1)D-18 feature extraction (preprocessing + network, BN folded), seeded random weights. */
+async function r2plus1d(batch) {
+  const extractor = createPlugin('model', 'r2plus1d_18', { device: 'cpu', threads: THREADS });
+  const clips = new Float32Array(batch * 16 * 112 * 112 * 3);
+  for (let i = 0; i < clips.length; i++) clips[i] = (i * 2654435761) % 256;
+  await extractor.extract(clips, batch); // compiles the session
+  return { extractor, clips, batch };
+}
+
 const clep1 = await clepRunner(1);
 const clep4 = await clepRunner(4);
 const eql = await eqlRunner();
@@ -114,6 +123,14 @@ bench
   .add('CLEP matrix products alone (fwd + bwd)', () => mm.session.run(mm.feeds));
 await bench.run();
 
+// Each R(2+1)D call takes a second or more on 2 cores: a fixed number of runs.
+const video = new Bench({ name: 'r2plus1d_18', time: 0, iterations: 5, warmup: false });
+for (const b of [1, 4]) {
+  const r = await r2plus1d(b);
+  video.add(`R(2+1)D-18 16x112x112, batch ${b}`, () => r.extractor.extract(r.clips, r.batch));
+}
+await video.run();
+
 const med = Object.fromEntries(bench.tasks.map((t) => [t.name, t.result.latency.p50]));
 const stepMs = med['CLEP head step (batch 128, K=1)'];
 const loopMs = med['CLEP head, 4 steps per run (batch 128, K=4)'] / 4;
@@ -125,6 +142,12 @@ const rows = [
   { benchmark: '768→140 EQL head', 'median ms/step': +med['768→140 EQL head step (batch 128)'].toFixed(2), 'examples/s': Math.round((N * 1000) / med['768→140 EQL head step (batch 128)']), target: '-' },
   { benchmark: 'state in/out per run (CLEP)', 'median ms/step': +ioMs.toFixed(2), 'examples/s': '-', target: `${((100 * ioMs) / stepMs).toFixed(0)}% of a K=1 step` },
   { benchmark: 'matrix products alone', 'median ms/step': +mmMs.toFixed(2), 'examples/s': '-', target: `${(mm.flops / mmMs / 1e6).toFixed(1)} GFLOP/s` },
+  ...video.tasks.map((t, i) => ({
+    benchmark: t.name,
+    'median ms/step': +t.result.latency.p50.toFixed(0),
+    'examples/s': +((1000 * [1, 4][i]) / t.result.latency.p50).toFixed(2),
+    target: 'clips/s',
+  })),
 ];
 console.log(`vidra engine on node ${process.version}, onnxruntime ${ort.env.versions.node}, ${THREADS} threads, CPU`);
 console.table(rows);

@@ -1,4 +1,5 @@
 import type { PluginDefinition } from '../core/plugins/registry.ts';
+import { backbonePlugins } from './backbones/index.ts';
 import { plugin as local } from './launchers/local.ts';
 import { plugin as localParallel } from './launchers/local_parallel.ts';
 import { lossPlugins } from './losses/index.ts';
@@ -9,4 +10,4 @@ import { plugin as basic } from './sweepers/basic.ts';
 import { plugin as printConfig } from './tasks/print_config.ts';
 
 /** Every plugin that ships with Vidra, registered in each new registry. */
-export const builtinPlugins: PluginDefinition[] = [local, localParallel, basic, printConfig, ...modelPlugins, ...lossPlugins, ...optimizerPlugins, ...schedulerPlugins];
+export const builtinPlugins: PluginDefinition[] = [local, localParallel, basic, printConfig, ...modelPlugins, ...backbonePlugins, ...lossPlugins, ...optimizerPlugins, ...schedulerPlugins];
