@@ -121,7 +121,10 @@ export async function executeJob(job: JobSpec, prepared: PreparedJob, options: J
   const meta = join(outputDir, String(vidraValue(config.vidra!, 'output_subdir', config.root)));
   const configYaml = config.toYaml({ resolve: false });
   const startedAt = status.current.started_at;
-  const writeMeta = (endedAt: string | null) =>
+  const recorded: Record<string, unknown> = {};
+  let endedAt: string | null = null;
+  const writeMeta = (ended: string | null = endedAt) => {
+    endedAt = ended;
     writeFileAtomic(
       join(meta, 'vidra.yaml'),
       toYaml(
@@ -134,12 +137,14 @@ export async function executeJob(job: JobSpec, prepared: PreparedJob, options: J
           seed: config.select('seed', { default: null }) ?? null,
           config_hash: `sha256:${createHash('sha256').update(configYaml).digest('hex')}`,
           started_at: startedAt,
-          ended_at: endedAt,
+          ended_at: ended,
           environment: { configDir: env.configDir, configName: env.configName, searchPath: env.searchPath, plugins: env.plugins, pluginRoot: env.pluginRoot },
+          recorded,
           vidra: config.vidra!,
         }),
       ),
     );
+  };
   try {
     mkdirSync(meta, { recursive: true });
     writeFileAtomic(join(meta, 'config.yaml'), configYaml);
@@ -164,7 +169,11 @@ export async function executeJob(job: JobSpec, prepared: PreparedJob, options: J
   log.info(`run directory: ${outputDir}`);
   const ret: JobReturn = { num: job.num, overrides: job.overrides, status: 'running', outputDir };
   try {
-    const ctx: JobContext = { config, outputDir, jobNum: job.num, log, signal: abort.signal };
+    const record = (key: string, value: unknown) => {
+      recorded[key] = value;
+      writeMeta();
+    };
+    const ctx: JobContext = { config, outputDir, jobNum: job.num, log, signal: abort.signal, record };
     const child = container.createChildContainer();
     child.register(JOB_CONTEXT, { useValue: ctx });
     child.register(CONFIG, { useValue: config });

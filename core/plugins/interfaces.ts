@@ -13,6 +13,11 @@ export interface JobContext {
   log: JobLogger;
   /** Aborted on SIGINT/SIGTERM: long tasks should check it between steps. */
   signal: AbortSignal;
+  /**
+   * Records a fact about the run in `.vidra/vidra.yaml` under `recorded.<key>` (written at once, atomically):
+   * e.g. the execution provider the engine actually used.
+   */
+  record(key: string, value: unknown): void;
 }
 
 /** A task (the `task` config group) is what a job runs. Its result's values are shown in the sweep summary. */

@@ -94,7 +94,9 @@ name: run_\${seed}
 
     // Run metadata.
     const meta = parseYaml(p.read(`${rel}/.vidra/vidra.yaml`));
-    expect(Object.keys(meta)).toEqual(['argv', 'versions', 'git', 'host', 'pid', 'seed', 'config_hash', 'started_at', 'ended_at', 'environment', 'vidra']);
+    expect(Object.keys(meta)).toEqual(['argv', 'versions', 'git', 'host', 'pid', 'seed', 'config_hash', 'started_at', 'ended_at', 'environment', 'recorded', 'vidra']);
+    // What the task recorded through JobContext.record (the fixture task records its step count).
+    expect(meta.recorded).toEqual({ succeed: { steps: 5 } });
     expect(meta.argv).toEqual([BIN, 'run', 'optim.lr=0.3', 'seed=4']);
     expect(meta.versions).toEqual({
       vidra: JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version,
