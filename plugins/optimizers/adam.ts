@@ -34,21 +34,17 @@ export const ADAM_DEFAULTS: AdamOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 
 export class Adam implements OptimizerModule {
   readonly options: AdamOptions;
   readonly state: readonly OptimizerStateSpec[];
+  /** Decoupled weight decay (AdamW) instead of the L2 penalty folded into the gradient. */
+  protected readonly decoupled: boolean = false;
 
   constructor(@inject(PLUGIN_CONFIG) options: Partial<AdamOptions>) {
     this.options = { ...ADAM_DEFAULTS, ...options };
-    const o = this.options;
-    if (!(o.lr >= 0)) throw new RangeError(`adam: invalid learning rate ${o.lr} (lr >= 0)`);
-    if (!(o.eps >= 0)) throw new RangeError(`adam: invalid epsilon ${o.eps} (eps >= 0)`);
-    if (!Array.isArray(o.betas) || o.betas.length !== 2 || !o.betas.every((b) => b >= 0 && b < 1)) {
-      throw new RangeError(`adam: betas must be two numbers in [0, 1), got ${JSON.stringify(o.betas)}`);
-    }
-    if (!(o.weight_decay >= 0)) throw new RangeError(`adam: invalid weight_decay ${o.weight_decay} (weight_decay >= 0)`);
     this.state = [
       { name: 'exp_avg', init: 0 },
       { name: 'exp_avg_sq', init: 0 },
-      ...(o.amsgrad ? [{ name: 'max_exp_avg_sq', init: 0 }] : []),
+      ...(this.options.amsgrad ? [{ name: 'max_exp_avg_sq', init: 0 }] : []),
     ];
+    checkAdamOptions(new.target === Adam ? 'adam' : 'adamw', this.options);
   }
 
   update(ctx: OptimizerContext, param: { value: Value; grad: Value; decay: boolean; state: Value[] }): { value: Value; state: Value[] } {
@@ -61,7 +57,9 @@ export class Adam implements OptimizerModule {
     const t = f64(g, ctx.step);
 
     let grad = maximize ? g.neg(param.grad) : param.grad;
-    if (wd !== 0) grad = g.add(grad, g.mul(param.value, wd));
+    let theta = param.value;
+    if (wd !== 0 && this.decoupled) theta = g.mul(theta, asDtype(g, g.sub(1, g.mul(lr, wd)), dtype));
+    else if (wd !== 0) grad = g.add(grad, g.mul(param.value, wd));
     // (1 − β) is computed here in float64 and written once: 1 − β in float32 would be off by 1e-5 relative.
     const m = g.add(g.mul(expAvg, beta1), g.mul(grad, 1 - beta1));
     const v = g.add(g.mul(expAvgSq, beta2), g.mul(g.mul(grad, 1 - beta2), grad));
@@ -70,33 +68,52 @@ export class Adam implements OptimizerModule {
     const stepSize = asDtype(g, g.div(lr, g.sub(1, g.pow(g.scalar(beta1, 'float64'), t))), dtype);
     const bc2Sqrt = asDtype(g, g.sqrt(g.sub(1, g.pow(g.scalar(beta2, 'float64'), t))), dtype);
     const denom = g.add(g.div(g.sqrt(vHat), bc2Sqrt), eps);
-    const value = g.sub(param.value, g.mul(g.div(m, denom), stepSize));
+    const value = g.sub(theta, g.mul(g.div(m, denom), stepSize));
     return { value, state: amsgrad ? [m, v, vHat] : [m, v] };
   }
+}
+
+/** PyTorch's constructor checks (the schema says the same for configs; these catch direct construction). */
+function checkAdamOptions(name: string, o: AdamOptions): void {
+  if (!(o.lr >= 0)) throw new RangeError(`${name}: invalid learning rate ${o.lr} (lr >= 0)`);
+  if (!(o.eps >= 0)) throw new RangeError(`${name}: invalid epsilon ${o.eps} (eps >= 0)`);
+  if (!Array.isArray(o.betas) || o.betas.length !== 2) throw new RangeError(`${name}: betas must be two numbers [beta1, beta2]`);
+  o.betas.forEach((b, i) => {
+    if (!(b >= 0 && b < 1)) throw new RangeError(`${name}: invalid beta parameter at index ${i}: ${b} (0 <= beta < 1)`);
+  });
+  if (!(o.weight_decay >= 0)) throw new RangeError(`${name}: invalid weight_decay ${o.weight_decay} (weight_decay >= 0)`);
+}
+
+/** The config keys of adam and adamw: the same, with their own defaults and the meaning of weight_decay. */
+export function adamSchema(defaults: AdamOptions, notes: { betas: string; weight_decay: string }) {
+  return {
+    type: 'object',
+    properties: {
+      lr: { type: 'number', minimum: 0, default: defaults.lr, description: 'base learning rate (scaled by the schedule each step)' },
+      betas: {
+        type: 'array',
+        items: { type: 'number', minimum: 0, exclusiveMaximum: 1 },
+        minItems: 2,
+        maxItems: 2,
+        default: defaults.betas,
+        description: notes.betas,
+      },
+      eps: { type: 'number', minimum: 0, default: defaults.eps, description: 'added to the bias-corrected sqrt(v)' },
+      weight_decay: { type: 'number', minimum: 0, default: defaults.weight_decay, description: notes.weight_decay },
+      amsgrad: { type: 'boolean', default: defaults.amsgrad, description: 'use the running maximum of v (Reddi et al. 2018)' },
+      maximize: { type: 'boolean', default: defaults.maximize, description: 'maximize the objective instead of minimizing' },
+    },
+    additionalProperties: false,
+  };
 }
 
 export const plugin = definePlugin({
   kind: 'optimizer',
   name: 'adam',
   description: 'Adam with L2 weight decay added to the gradient (torch.optim.Adam, exact torch 1.13 update)',
-  schema: {
-    type: 'object',
-    properties: {
-      lr: { type: 'number', minimum: 0, default: ADAM_DEFAULTS.lr, description: 'base learning rate (scaled by the schedule each step)' },
-      betas: {
-        type: 'array',
-        items: { type: 'number', minimum: 0, exclusiveMaximum: 1 },
-        minItems: 2,
-        maxItems: 2,
-        default: ADAM_DEFAULTS.betas,
-        description: '[beta1, beta2]: decay rates of the first and second moments',
-      },
-      eps: { type: 'number', minimum: 0, default: ADAM_DEFAULTS.eps, description: 'added to the bias-corrected sqrt(v)' },
-      weight_decay: { type: 'number', minimum: 0, default: ADAM_DEFAULTS.weight_decay, description: 'L2 penalty: g ← g + wd·θ; not applied to decay: false parameters' },
-      amsgrad: { type: 'boolean', default: ADAM_DEFAULTS.amsgrad, description: 'use the running maximum of v (Reddi et al. 2018)' },
-      maximize: { type: 'boolean', default: ADAM_DEFAULTS.maximize, description: 'maximize the objective instead of minimizing' },
-    },
-    additionalProperties: false,
-  },
+  schema: adamSchema(ADAM_DEFAULTS, {
+    betas: '[beta1, beta2]: decay rates of the first and second moments',
+    weight_decay: 'L2 penalty: g ← g + wd·θ; not applied to decay: false parameters',
+  }),
   create: Adam,
 });
