@@ -5,9 +5,11 @@ import { plugin as localParallel } from './launchers/local_parallel.ts';
 import { lossPlugins } from './losses/index.ts';
 import { modelPlugins } from './models/index.ts';
 import { optimizerPlugins } from './optimizers/index.ts';
+import { samplerPlugins } from './samplers/index.ts';
 import { schedulerPlugins } from './schedulers/index.ts';
+import { strategyPlugins } from './strategies/index.ts';
 import { plugin as basic } from './sweepers/basic.ts';
 import { plugin as printConfig } from './tasks/print_config.ts';
 
 /** Every plugin that ships with Vidra, registered in each new registry. */
-export const builtinPlugins: PluginDefinition[] = [local, localParallel, basic, printConfig, ...modelPlugins, ...backbonePlugins, ...lossPlugins, ...optimizerPlugins, ...schedulerPlugins];
+export const builtinPlugins: PluginDefinition[] = [local, localParallel, basic, printConfig, ...modelPlugins, ...backbonePlugins, ...lossPlugins, ...optimizerPlugins, ...schedulerPlugins, ...samplerPlugins, ...strategyPlugins];
