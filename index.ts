@@ -32,3 +32,29 @@ export { compileTrainStep, TrainStepRunner, NonFiniteLossError, type TrainStepSp
 export type { LossModule, OptimizerModule, ScheduleModule, ModelModule, ParameterSpec } from './core/engine/modules.ts';
 export { evaluateLoss, createLoss } from './plugins/losses/evaluate.ts';
 export { createPlugin, builtinRegistry } from './plugins/create.ts';
+
+// Metrics of the workflows.
+export {
+  averagePrecision,
+  meanAveragePrecision,
+  segmentMeanAveragePrecision,
+  topkAccuracy,
+  levenshtein,
+  ltaEditDistance,
+  outputsJson,
+  streamAccuracy,
+  experienceForgetting,
+  streamForgetting,
+  backwardTransfer,
+  gemBackwardTransfer,
+  experienceForwardTransfer,
+  forwardTransfer,
+  minAcc,
+  wcAcc,
+  windowedForgetting,
+  windowedPlasticity,
+  OnlineAccuracy,
+  onlineAdaptationGain,
+  balancedAccuracy,
+  type Metric,
+} from './plugins/metrics/index.ts';

@@ -3,6 +3,7 @@ import { backbonePlugins } from './backbones/index.ts';
 import { plugin as local } from './launchers/local.ts';
 import { plugin as localParallel } from './launchers/local_parallel.ts';
 import { lossPlugins } from './losses/index.ts';
+import { metricPlugins } from './metrics/index.ts';
 import { modelPlugins } from './models/index.ts';
 import { optimizerPlugins } from './optimizers/index.ts';
 import { samplerPlugins } from './samplers/index.ts';
@@ -12,4 +13,4 @@ import { plugin as basic } from './sweepers/basic.ts';
 import { plugin as printConfig } from './tasks/print_config.ts';
 
 /** Every plugin that ships with Vidra, registered in each new registry. */
-export const builtinPlugins: PluginDefinition[] = [local, localParallel, basic, printConfig, ...modelPlugins, ...backbonePlugins, ...lossPlugins, ...optimizerPlugins, ...schedulerPlugins, ...samplerPlugins, ...strategyPlugins];
+export const builtinPlugins: PluginDefinition[] = [local, localParallel, basic, printConfig, ...modelPlugins, ...backbonePlugins, ...lossPlugins, ...optimizerPlugins, ...schedulerPlugins, ...samplerPlugins, ...strategyPlugins, ...metricPlugins];
