@@ -11,6 +11,7 @@ import { schedulerPlugins } from './schedulers/index.ts';
 import { strategyPlugins } from './strategies/index.ts';
 import { plugin as basic } from './sweepers/basic.ts';
 import { plugin as printConfig } from './tasks/print_config.ts';
+import { plugin as train } from './tasks/train.ts';
 
 /** Every plugin that ships with Vidra, registered in each new registry. */
-export const builtinPlugins: PluginDefinition[] = [local, localParallel, basic, printConfig, ...modelPlugins, ...backbonePlugins, ...lossPlugins, ...optimizerPlugins, ...schedulerPlugins, ...samplerPlugins, ...strategyPlugins, ...metricPlugins];
+export const builtinPlugins: PluginDefinition[] = [local, localParallel, basic, printConfig, train, ...modelPlugins, ...backbonePlugins, ...lossPlugins, ...optimizerPlugins, ...schedulerPlugins, ...samplerPlugins, ...strategyPlugins, ...metricPlugins];

@@ -1,0 +1,298 @@
+import { appendFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Config } from '../../core/config/config.ts';
+import { VidraError } from '../../core/config/errors.ts';
+import { fromPlain, type DictNode } from '../../core/config/node.ts';
+import { ForwardRunner } from '../../core/engine/forward.ts';
+import type { LossModule, ModelModule, OptimizerModule, ScheduleModule } from '../../core/engine/modules.ts';
+import { loadCheckpoint, saveCheckpoint } from '../../core/engine/safetensors.ts';
+import type { Device, GraphOptimization } from '../../core/engine/session.ts';
+import { TrainStepRunner } from '../../core/engine/train-step.ts';
+import { writeFileAtomic } from '../../core/run/atomic.ts';
+import { container, inject, injectable } from '../../core/plugins/di.ts';
+import { instantiate } from '../../core/plugins/instantiate.ts';
+import type { JobContext, Task } from '../../core/plugins/interfaces.ts';
+import type { PluginKind } from '../../core/plugins/kinds.ts';
+import { definePlugin, type PluginRegistry } from '../../core/plugins/registry.ts';
+import { CONFIG, JOB_CONTEXT, PLUGIN_CONFIG, REGISTRY } from '../../core/plugins/tokens.ts';
+import { Progress } from './progress.ts';
+
+// What the task needs of the dataset and sampler plugins (their modules define the full interfaces).
+interface Batched<T> {
+  data: T;
+  shape: number[];
+}
+interface DatasetBatch {
+  size: number;
+  inputs: Record<string, Batched<Float32Array>>;
+  targets: Record<string, Batched<Float32Array | Int32Array>>;
+}
+interface Dataset {
+  readonly length: number;
+  readonly numClasses: Record<string, number>;
+  readonly classCounts?: Record<string, number[]>;
+  readonly segments?: Array<'head' | 'middle' | 'tail'>;
+  readonly skipped: Array<{ reason: string; count: number; examples: string[] }>;
+  getBatch(indices: readonly number[]): DatasetBatch;
+  close(): void;
+}
+interface DatasetSource {
+  load(split?: string): Promise<Dataset>;
+}
+interface IndexSampler {
+  readonly numBatches: number;
+  batches(epoch: number): Iterable<number[]>;
+}
+interface Metric {
+  update(batch: { scores: number[][]; labels: number[] | number[][] }): void;
+  compute(): Record<string, number>;
+}
+
+interface TrainOptions {
+  epochs: number;
+  max_steps: number | null;
+  batch_size: number;
+  eval_batch_size: number;
+  eval_every: number;
+  checkpoint_every: number;
+  resume: boolean;
+  log_every: number;
+  train_split: string;
+  eval_split: string | null;
+  target: string;
+  metrics: string[];
+  nodes: { data: string; model: string; loss: string; optimizer: string; scheduler: string | null };
+}
+
+/**
+ * Trains a model head on precomputed features: the dataset, model, loss, optimizer and schedule are the
+ * plugin nodes named in `nodes`; every optimizer step is one compiled ONNX graph (core/engine/train-step.ts).
+ * Writes `metrics.jsonl` (one line per logged step and per evaluation), `metrics.json` (the final values),
+ * and `checkpoints/checkpoint.safetensors` every `checkpoint_every` epochs; `resume: true` continues from
+ * that checkpoint bit-exactly. Same config and seed → identical metrics (apart from the `time` field).
+ */
+@injectable()
+export class TrainTask implements Task {
+  constructor(
+    @inject(PLUGIN_CONFIG) private readonly options: TrainOptions,
+    @inject(JOB_CONTEXT) private readonly job: JobContext,
+    @inject(CONFIG) private readonly config: Config,
+    @inject(REGISTRY) private readonly registry: PluginRegistry,
+  ) {}
+
+  private build<T>(path: string, kind: PluginKind, extra: Record<string, unknown> = {}): T {
+    if (!this.config.has(path)) throw new VidraError(`the train task needs a ${kind} at '${path}' (task.nodes); the config has none there`);
+    const node = this.config.resolvedNode(path) as DictNode;
+    if (node.kind !== 'dict' || !node.entries.has('_target_')) {
+      throw new VidraError(`'${path}' must name a ${kind} plugin with _target_ (set task.nodes.${kindKey(kind)} to the node that does)`);
+    }
+    return instantiate<T>(node, { container: container.createChildContainer(), registry: this.registry, kind, path, overrides: extra }) as T;
+  }
+
+  private plugin<T>(kind: PluginKind, name: string, options: Record<string, unknown>): T {
+    return instantiate<T>(fromPlain({ _target_: name, ...options }) as DictNode, { container, registry: this.registry, kind, path: `task (${kind} ${name})` }) as T;
+  }
+
+  async run(): Promise<Record<string, unknown>> {
+    const o = this.options;
+    const { log } = this.job;
+    const seed = Number(this.config.select('seed', { default: 0 }));
+    const engine = (this.config.select('engine', { default: {} }) ?? {}) as { device?: Device; threads?: number; graph_optimization?: GraphOptimization; steps_per_run?: number };
+    const source = this.build<DatasetSource>(o.nodes.data, 'dataset');
+    const train = await source.load(o.train_split);
+    const evalSet = o.eval_split ? await source.load(o.eval_split) : null;
+    for (const d of [train, evalSet]) for (const s of d?.skipped ?? []) log.warn(`skipped ${s.count} samples: ${s.reason} (e.g. ${s.examples.join(', ')})`);
+
+    const model = this.build<ModelModule>(o.nodes.model, 'model');
+    const loss = this.build<LossModule>(o.nodes.loss, 'loss');
+    const optimizer = this.build<OptimizerModule>(o.nodes.optimizer, 'optimizer');
+    const schedule = o.nodes.scheduler && this.config.has(o.nodes.scheduler) ? this.build<ScheduleModule>(o.nodes.scheduler, 'scheduler') : null;
+    const baseLr = Number(this.config.get(`${o.nodes.optimizer}.lr`));
+    const numClasses = train.numClasses[o.target];
+    if (numClasses === undefined) throw new VidraError(`task.target: the dataset has no target '${o.target}' (targets: ${Object.keys(train.numClasses).join(', ')})`);
+    const K = engine.steps_per_run ?? 1;
+
+    const sampler = this.plugin<{ bind(d: { size: number }): IndexSampler }>('sampler', 'random', { seed, batch_size: o.batch_size, drop_last: true }).bind({ size: train.length });
+    if (sampler.numBatches === 0) throw new VidraError(`task.batch_size=${o.batch_size} is larger than the training split (${train.length} samples)`);
+    if (sampler.numBatches % K !== 0) {
+      throw new VidraError(`engine.steps_per_run=${K} must divide the ${sampler.numBatches} batches of an epoch (task.batch_size=${o.batch_size})`);
+    }
+    const runner = await TrainStepRunner.create(
+      {
+        model,
+        loss,
+        optimizer,
+        batchSize: o.batch_size,
+        numClasses,
+        classCounts: train.classCounts?.[o.target],
+        dtype: 'float32',
+        stepsPerRun: K,
+      },
+      { seed, device: engine.device, threads: engine.threads, graphOptimization: engine.graph_optimization, notice: (l) => log.warn(l) },
+    );
+    this.job.record('engine', { provider: runner.provider, device: engine.device ?? 'auto', steps_per_run: K });
+
+    const ckptDir = join(this.job.outputDir, 'checkpoints');
+    let startEpoch = 0;
+    if (o.resume && existsSync(join(ckptDir, 'checkpoint.safetensors'))) {
+      const ckpt = loadCheckpoint(ckptDir);
+      runner.restore(
+        Object.fromEntries(Object.entries(ckpt.params).map(([k, t]) => [k, t.data as Float32Array])),
+        Object.fromEntries(Object.entries(ckpt.optimizerState).map(([k, t]) => [k, t.data as Float32Array])),
+        ckpt.step,
+      );
+      startEpoch = Number((ckpt.extra as { epoch?: number }).epoch ?? 0);
+      log.info(`resumed from ${ckptDir} at step ${ckpt.step} (epoch ${startEpoch})`);
+    }
+
+    const metricsFile = join(this.job.outputDir, 'metrics.jsonl');
+    const emit = (record: Record<string, unknown>) => appendFileSync(metricsFile, `${JSON.stringify({ ...record, time: new Date().toISOString() })}\n`);
+    const modelInputs = model.inputs();
+    const totalSteps = Math.min(o.epochs * sampler.numBatches, o.max_steps ?? Infinity);
+    const progress = new Progress(totalSteps, log, o.log_every);
+    let last: Record<string, number> = {};
+    let dataMs = 0;
+    let computeMs = 0;
+
+    for (let epoch = startEpoch; epoch < o.epochs && runner.step < totalSteps; epoch++) {
+      const batches = [...sampler.batches(epoch)];
+      for (let b = 0; b < batches.length && runner.step < totalSteps; b += K) {
+        if (this.job.signal.aborted) throw new VidraError('interrupted');
+        const t0 = performance.now();
+        const group = batches.slice(b, b + K);
+        const read = group.map((idx) => train.getBatch(idx));
+        const inputs = Object.fromEntries(modelInputs.map((mi) => [mi.name, concat(read.map((r) => pickInput(r, mi.name, modelInputs.length)))]));
+        const targets = targetArray(loss.targetKind, read.map((r) => r.targets[o.target]!.data));
+        const lrs = group.map((_, k) => baseLr * (schedule ? schedule.factor(runner.step + k + 1) : 1));
+        const t1 = performance.now();
+        const losses = await runner.run({ inputs, targets, lrs });
+        const t2 = performance.now();
+        dataMs += t1 - t0;
+        computeMs += t2 - t1;
+        losses.forEach((l, k) => {
+          const step = runner.step - K + k + 1;
+          if (step % o.log_every === 0 || step === totalSteps) emit({ step, epoch, loss: l, lr: lrs[k] });
+        });
+        progress.tick(runner.step, losses[losses.length - 1]!);
+      }
+      log.info(`epoch ${epoch}: data ${dataMs.toFixed(0)} ms, compute ${computeMs.toFixed(0)} ms`);
+      dataMs = computeMs = 0;
+      const isLast = epoch === o.epochs - 1 || runner.step >= totalSteps;
+      if (evalSet && ((epoch + 1) % o.eval_every === 0 || isLast)) {
+        last = await this.evaluate(model, runner, evalSet, train, numClasses);
+        emit({ step: runner.step, epoch, split: o.eval_split, ...last });
+        log.info(`eval after epoch ${epoch}: ${Object.entries(last).map(([k, v]) => `${k}=${v.toFixed(4)}`).join(' ')}`);
+      }
+      if ((epoch + 1) % o.checkpoint_every === 0 || isLast) {
+        saveCheckpoint(ckptDir, { params: runner.parameters(), optimizerState: runner.optimizerState(), step: runner.step, optimizer: o.nodes.optimizer, extra: { epoch: epoch + 1 } });
+      }
+    }
+    progress.done();
+    train.close();
+    evalSet?.close();
+    const final = { step: runner.step, ...last };
+    writeFileAtomic(join(this.job.outputDir, 'metrics.json'), `${JSON.stringify(final, null, 2)}\n`);
+    return final;
+  }
+
+  private async evaluate(model: ModelModule, runner: TrainStepRunner, data: Dataset, train: Dataset, numClasses: number): Promise<Record<string, number>> {
+    const o = this.options;
+    const forward = await ForwardRunner.create(model, runner.compiled.params, o.eval_batch_size, { device: 'cpu', threads: 2 });
+    const params = runner.parameters();
+    const metrics = o.metrics.map((name) =>
+      this.plugin<Metric>('metric', name, name === 'segment_map' ? (train.segments ? { segments: train.segments } : { class_counts: train.classCounts?.[o.target] }) : {}),
+    );
+    const inputs = model.inputs();
+    for (let start = 0; start < data.length; start += o.eval_batch_size) {
+      const idx = Array.from({ length: Math.min(o.eval_batch_size, data.length - start) }, (_, i) => start + i);
+      const batch = data.getBatch(idx);
+      // The graph has a fixed batch: pad the last one with zeros and read only the real rows.
+      const feeds = Object.fromEntries(inputs.map((mi) => [mi.name, padRows(pickInput(batch, mi.name, inputs.length).data, idx.length, o.eval_batch_size)]));
+      const { logits } = await forward.run(params, feeds);
+      const C = logits.length / o.eval_batch_size;
+      const scores = idx.map((_, r) => Array.from(logits.subarray(r * C, (r + 1) * C)));
+      const t = batch.targets[o.target]!.data;
+      const labels = t instanceof Int32Array && t.length === idx.length ? Array.from(t) : idx.map((_, r) => Array.from(t.subarray(r * numClasses, (r + 1) * numClasses)));
+      for (const m of metrics) m.update({ scores, labels });
+    }
+    return Object.assign({}, ...metrics.map((m) => m.compute()));
+  }
+}
+
+function kindKey(kind: PluginKind): string {
+  return kind === 'dataset' ? 'data' : kind;
+}
+
+function pickInput(batch: DatasetBatch, name: string, count: number): Batched<Float32Array> {
+  const found = batch.inputs[name] ?? (count === 1 && Object.keys(batch.inputs).length === 1 ? Object.values(batch.inputs)[0] : undefined);
+  if (!found) throw new VidraError(`the model input '${name}' has no dataset input of that name (dataset inputs: ${Object.keys(batch.inputs).join(', ')})`);
+  return found;
+}
+
+function concat(parts: Batched<Float32Array>[]): Float32Array {
+  if (parts.length === 1) return parts[0]!.data;
+  const out = new Float32Array(parts.reduce((n, p) => n + p.data.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p.data, at);
+    at += p.data.length;
+  }
+  return out;
+}
+
+function targetArray(kind: LossModule['targetKind'], parts: Array<Float32Array | Int32Array>): Float32Array | BigInt64Array | undefined {
+  if (kind === 'none') return undefined;
+  if (kind === 'index') return BigInt64Array.from(parts.flatMap((p) => Array.from(p, (v) => BigInt(v))));
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+function padRows(data: Float32Array, rows: number, size: number): Float32Array {
+  if (rows === size) return data;
+  const out = new Float32Array((data.length / rows) * size);
+  out.set(data);
+  return out;
+}
+
+export const plugin = definePlugin({
+  kind: 'task',
+  name: 'train',
+  description: 'train a head on precomputed features (compiled ONNX training steps), evaluate, checkpoint',
+  schema: {
+    type: 'object',
+    properties: {
+      epochs: { type: 'integer', minimum: 1, default: 1 },
+      max_steps: { type: ['integer', 'null'], minimum: 1, default: null, description: 'stop after this many optimizer steps' },
+      batch_size: { type: 'integer', minimum: 1, default: 32 },
+      eval_batch_size: { type: 'integer', minimum: 1, default: 64 },
+      eval_every: { type: 'integer', minimum: 1, default: 1, description: 'evaluate every k epochs (and after the last)' },
+      checkpoint_every: { type: 'integer', minimum: 1, default: 1, description: 'checkpoint every k epochs (and after the last)' },
+      resume: { type: 'boolean', default: false, description: 'continue from checkpoints/ in the run directory (vidra rerun, or a fixed vidra.run.dir)' },
+      log_every: { type: 'integer', minimum: 1, default: 10, description: 'write a metrics.jsonl line every k steps' },
+      train_split: { type: 'string', default: 'train' },
+      eval_split: { type: ['string', 'null'], default: 'val' },
+      target: { type: 'string', default: 'labels', description: "the dataset target the loss reads (e.g. labels, verb)" },
+      metrics: { type: 'array', items: { type: 'string' }, default: ['map'], description: 'metric plugins computed on eval_split' },
+      nodes: {
+        type: 'object',
+        properties: {
+          data: { type: 'string', default: 'data' },
+          model: { type: 'string', default: 'model.head' },
+          loss: { type: 'string', default: 'loss' },
+          optimizer: { type: 'string', default: 'optim' },
+          scheduler: { type: ['string', 'null'], default: 'scheduler' },
+        },
+        additionalProperties: false,
+        default: {},
+        description: 'where the plugin nodes are in the config',
+      },
+    },
+    additionalProperties: false,
+  },
+  create: TrainTask,
+});
