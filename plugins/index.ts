@@ -1,5 +1,6 @@
 import type { PluginDefinition } from '../core/plugins/registry.ts';
 import { backbonePlugins } from './backbones/index.ts';
+import { datasetPlugins } from './datasets/index.ts';
 import { plugin as local } from './launchers/local.ts';
 import { plugin as localParallel } from './launchers/local_parallel.ts';
 import { lossPlugins } from './losses/index.ts';
@@ -14,4 +15,4 @@ import { plugin as printConfig } from './tasks/print_config.ts';
 import { plugin as train } from './tasks/train.ts';
 
 /** Every plugin that ships with Vidra, registered in each new registry. */
-export const builtinPlugins: PluginDefinition[] = [local, localParallel, basic, printConfig, train, ...modelPlugins, ...backbonePlugins, ...lossPlugins, ...optimizerPlugins, ...schedulerPlugins, ...samplerPlugins, ...strategyPlugins, ...metricPlugins];
+export const builtinPlugins: PluginDefinition[] = [local, localParallel, basic, printConfig, train, ...modelPlugins, ...backbonePlugins, ...lossPlugins, ...optimizerPlugins, ...schedulerPlugins, ...samplerPlugins, ...strategyPlugins, ...metricPlugins, ...datasetPlugins];

@@ -1,5 +1,5 @@
 import { appendFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Config } from '../../core/config/config.ts';
 import { VidraError } from '../../core/config/errors.ts';
 import { fromPlain, type DictNode } from '../../core/config/node.ts';
@@ -55,7 +55,7 @@ interface TrainOptions {
   eval_batch_size: number;
   eval_every: number;
   checkpoint_every: number;
-  resume: boolean;
+  resume: string | null;
   log_every: number;
   train_split: string;
   eval_split: string | null;
@@ -134,15 +134,22 @@ export class TrainTask implements Task {
 
     const ckptDir = join(this.job.outputDir, 'checkpoints');
     let startEpoch = 0;
-    if (o.resume && existsSync(join(ckptDir, 'checkpoint.safetensors'))) {
-      const ckpt = loadCheckpoint(ckptDir);
+    let startBatch = 0;
+    if (o.resume !== null) {
+      const from = join(resolve(o.resume), 'checkpoints');
+      if (!existsSync(join(from, 'checkpoint.safetensors'))) {
+        throw new VidraError(`task.resume: ${join(from, 'checkpoint.safetensors')} does not exist (task.resume names the run directory to continue)`);
+      }
+      const ckpt = loadCheckpoint(from);
       runner.restore(
         Object.fromEntries(Object.entries(ckpt.params).map(([k, t]) => [k, t.data as Float32Array])),
         Object.fromEntries(Object.entries(ckpt.optimizerState).map(([k, t]) => [k, t.data as Float32Array])),
         ckpt.step,
       );
-      startEpoch = Number((ckpt.extra as { epoch?: number }).epoch ?? 0);
-      log.info(`resumed from ${ckptDir} at step ${ckpt.step} (epoch ${startEpoch})`);
+      const at = ckpt.extra as { epoch?: number; batch?: number };
+      startEpoch = Number(at.epoch ?? 0);
+      startBatch = Number(at.batch ?? 0);
+      log.info(`resumed from ${from} at step ${ckpt.step} (epoch ${startEpoch}, batch ${startBatch})`);
     }
 
     const metricsFile = join(this.job.outputDir, 'metrics.jsonl');
@@ -156,7 +163,8 @@ export class TrainTask implements Task {
 
     for (let epoch = startEpoch; epoch < o.epochs && runner.step < totalSteps; epoch++) {
       const batches = [...sampler.batches(epoch)];
-      for (let b = 0; b < batches.length && runner.step < totalSteps; b += K) {
+      let b = epoch === startEpoch ? startBatch : 0;
+      for (; b < batches.length && runner.step < totalSteps; b += K) {
         if (this.job.signal.aborted) throw new VidraError('interrupted');
         const t0 = performance.now();
         const group = batches.slice(b, b + K);
@@ -184,7 +192,9 @@ export class TrainTask implements Task {
         log.info(`eval after epoch ${epoch}: ${Object.entries(last).map(([k, v]) => `${k}=${v.toFixed(4)}`).join(' ')}`);
       }
       if ((epoch + 1) % o.checkpoint_every === 0 || isLast) {
-        saveCheckpoint(ckptDir, { params: runner.parameters(), optimizerState: runner.optimizerState(), step: runner.step, optimizer: o.nodes.optimizer, extra: { epoch: epoch + 1 } });
+        // Where to continue: the next batch of this epoch when max_steps stopped it early, else the next epoch.
+        const next = b >= batches.length ? { epoch: epoch + 1, batch: 0 } : { epoch, batch: b };
+        saveCheckpoint(ckptDir, { params: runner.parameters(), optimizerState: runner.optimizerState(), step: runner.step, optimizer: o.nodes.optimizer, extra: next });
       }
     }
     progress.done();
@@ -272,7 +282,7 @@ export const plugin = definePlugin({
       eval_batch_size: { type: 'integer', minimum: 1, default: 64 },
       eval_every: { type: 'integer', minimum: 1, default: 1, description: 'evaluate every k epochs (and after the last)' },
       checkpoint_every: { type: 'integer', minimum: 1, default: 1, description: 'checkpoint every k epochs (and after the last)' },
-      resume: { type: 'boolean', default: false, description: 'continue from checkpoints/ in the run directory (vidra rerun, or a fixed vidra.run.dir)' },
+      resume: { type: ['string', 'null'], default: null, description: 'a run directory whose checkpoints/ this run continues from (bit-exactly)' },
       log_every: { type: 'integer', minimum: 1, default: 10, description: 'write a metrics.jsonl line every k steps' },
       train_split: { type: 'string', default: 'train' },
       eval_split: { type: ['string', 'null'], default: 'val' },
