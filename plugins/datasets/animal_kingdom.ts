@@ -13,7 +13,7 @@ import { inject, injectable } from '../../core/plugins/di.ts';
 import { definePlugin } from '../../core/plugins/registry.ts';
 import { PLUGIN_CONFIG } from '../../core/plugins/tokens.ts';
 import { ClipFeatureDataset, type LabelledClip } from './clip-features.ts';
-import { countClasses, resolveIn, type Dataset, type DatasetSource } from './dataset.ts';
+import { countClasses, resolveIn, type Dataset, type DatasetSource, LOADER_PROPERTIES } from './dataset.ts';
 import { AK_CLASSES, readAkFrameList, readDfAction, segmentsFromCounts, type Segment } from './formats/animal-kingdom.ts';
 import { DataFormatError } from './formats/errors.ts';
 import { FeatureFile } from './formats/hdf5-features.ts';
@@ -74,6 +74,7 @@ export const plugin = definePlugin({
   schema: {
     type: 'object',
     properties: {
+      ...LOADER_PROPERTIES,
       root: { type: 'string', description: 'directory with annotation/{train,val}.csv, annotation/df_action.csv and the features file' },
       split: { enum: ['train', 'val'], default: 'train' },
       features: { type: 'string', default: 'features.h5', description: 'HDF5 file, one [N, D] dataset per clip id (relative to root)' },

@@ -16,7 +16,7 @@ import { existsSync } from 'node:fs';
 import { inject, injectable } from '../../core/plugins/di.ts';
 import { definePlugin } from '../../core/plugins/registry.ts';
 import { PLUGIN_CONFIG } from '../../core/plugins/tokens.ts';
-import { checkIndices, countClasses, multiHot, resolveIn, SkipLog, unbatch, type Batch, type Dataset, type DatasetSource, type Sample, type SkipReport } from './dataset.ts';
+import { checkIndices, countClasses, multiHot, resolveIn, SkipLog, unbatch, type Batch, type Dataset, type DatasetSource, type Sample, type SkipReport, LOADER_PROPERTIES } from './dataset.ts';
 import { featureWindow } from './feature-windows.ts';
 import { frameKey, parseAvaCsv, parseExcludedTimestamps, parseLabelMap, type AvaLabel } from './formats/ava.ts';
 import { DataFormatError } from './formats/errors.ts';
@@ -164,6 +164,7 @@ export const plugin = definePlugin({
   schema: {
     type: 'object',
     properties: {
+      ...LOADER_PROPERTIES,
       root: { type: 'string', description: 'directory with ava_{train,val}_v2.2.csv, excluded timestamps, label map and features' },
       split: { enum: ['train', 'val'], default: 'train' },
       label_map: { type: 'string', default: 'ava_action_list_v2.2_for_activitynet_2019.pbtxt' },

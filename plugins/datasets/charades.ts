@@ -12,7 +12,7 @@ import { inject, injectable } from '../../core/plugins/di.ts';
 import { definePlugin } from '../../core/plugins/registry.ts';
 import { PLUGIN_CONFIG } from '../../core/plugins/tokens.ts';
 import { ClipFeatureDataset, type LabelledClip } from './clip-features.ts';
-import { countClasses, resolveIn, type Dataset, type DatasetSource } from './dataset.ts';
+import { countClasses, resolveIn, type Dataset, type DatasetSource, LOADER_PROPERTIES } from './dataset.ts';
 import { CHARADES_CLASSES, readCharadesCsv } from './formats/charades.ts';
 import { DataFormatError } from './formats/errors.ts';
 import { parseFrameList, videoLabels } from './formats/frame-list.ts';
@@ -78,6 +78,7 @@ export const plugin = definePlugin({
   schema: {
     type: 'object',
     properties: {
+      ...LOADER_PROPERTIES,
       root: { type: 'string', description: 'directory with Charades_v1_{train,test}.csv (or frame_lists/) and the features file' },
       split: { type: 'string', default: 'train', description: 'train | test (charades_v1), train | val (frame_list)' },
       annotation_format: { enum: ['charades_v1', 'frame_list'], default: 'charades_v1', description: 'Charades_v1 CSVs or SlowFast frame lists' },

@@ -123,3 +123,11 @@ export function countClasses(labels: Iterable<readonly number[]>, numClasses: nu
 export function resolveIn(root: string, path: string): string {
   return isAbsolute(path) ? path : join(root, path);
 }
+
+/**
+ * Config keys every dataset plugin accepts for the loading side, as a Lightning DataModule holds them:
+ * the task reads them (`task.batch_size: ${data.batch_size}`), the dataset itself does not.
+ */
+export const LOADER_PROPERTIES = {
+  batch_size: { type: 'integer', minimum: 1, default: 32, description: 'training batch size (task.batch_size reads it)' },
+} as const;

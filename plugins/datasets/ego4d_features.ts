@@ -26,7 +26,7 @@ import { VidraError } from '../../core/config/errors.ts';
 import { inject, injectable } from '../../core/plugins/di.ts';
 import { definePlugin } from '../../core/plugins/registry.ts';
 import { PLUGIN_CONFIG } from '../../core/plugins/tokens.ts';
-import { checkIndices, resolveIn, SkipLog, unbatch, type Batch, type Dataset, type DatasetSource, type Sample, type SkipReport } from './dataset.ts';
+import { checkIndices, resolveIn, SkipLog, unbatch, type Batch, type Dataset, type DatasetSource, type Sample, type SkipReport, LOADER_PROPERTIES } from './dataset.ts';
 import { featureWindow, narrationWindow } from './feature-windows.ts';
 import { isValOrTest, readEgo4dMeta } from './formats/ego4d-meta.ts';
 import { DataFormatError } from './formats/errors.ts';
@@ -274,6 +274,7 @@ export const plugin = definePlugin({
   schema: {
     type: 'object',
     properties: {
+      ...LOADER_PROPERTIES,
       root: { type: 'string', description: 'Ego4D data directory' },
       mode: { enum: ['narrations', 'user_stream'], default: 'narrations' },
       split: { type: 'string', default: 'train', description: 'narrations: train | all; user_stream: train | test | pretrain' },

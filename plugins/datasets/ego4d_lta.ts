@@ -17,7 +17,7 @@
 import { inject, injectable } from '../../core/plugins/di.ts';
 import { definePlugin } from '../../core/plugins/registry.ts';
 import { PLUGIN_CONFIG } from '../../core/plugins/tokens.ts';
-import { checkIndices, resolveIn, SkipLog, unbatch, type Batch, type Dataset, type DatasetSource, type Sample, type SkipReport } from './dataset.ts';
+import { checkIndices, resolveIn, SkipLog, unbatch, type Batch, type Dataset, type DatasetSource, type Sample, type SkipReport, LOADER_PROPERTIES } from './dataset.ts';
 import { featureWindow } from './feature-windows.ts';
 import { DataFormatError } from './formats/errors.ts';
 import { FeatureFile, type RowWindow } from './formats/hdf5-features.ts';
@@ -179,6 +179,7 @@ export const plugin = definePlugin({
   schema: {
     type: 'object',
     properties: {
+      ...LOADER_PROPERTIES,
       root: { type: 'string', description: 'Ego4D data directory' },
       split: { enum: ['train', 'val', 'test'], default: 'train' },
       annotation_dir: { type: 'string', default: 'annotations', description: 'directory of fho_lta_*.json (relative to root; Ego4D ships v1/annotations)' },

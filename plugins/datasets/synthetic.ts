@@ -49,6 +49,7 @@ import { LTA_FILES, LTA_TAXONOMY_FILE } from './formats/lta.ts';
 import { filterShortNarrations, parseNarrations } from './formats/narrations.ts';
 import { writeNpy } from './formats/npy.ts';
 import { runUserSplit } from './user-split.ts';
+import { LOADER_PROPERTIES } from './dataset.ts';
 
 /** Bump when the generated content changes: cached datasets of another version are not reused. */
 export const SYNTHETIC_VERSION = 1;
@@ -541,6 +542,7 @@ export const plugin = definePlugin({
   schema: {
     type: 'object',
     properties: {
+      ...LOADER_PROPERTIES,
       kind: { enum: ['ego4d_lta', 'ego4d_features', 'charades', 'animal_kingdom'], default: 'animal_kingdom', description: 'which real loader reads the generated files' },
       root: { type: ['string', 'null'], default: null, description: 'cache directory; null: ${oc.env:VIDRA_DATA,.cache/vidra-data}/synthetic' },
       seed: { type: 'integer', minimum: 0, default: 0 },

@@ -73,7 +73,8 @@ vidra/sweeper: basic
       `task:
   print_config         print the composed config of the job
       resolve: boolean = false           resolve interpolations before printing
-  succeed              deterministic task writing metrics.jsonl
+`,
+      `  succeed              deterministic task writing metrics.jsonl
       steps: integer = 5
   fail                 a task that throws
       message: string = "boom"
