@@ -13,7 +13,7 @@ const configDir = join(root, 'conf');
 const experiment = [
   '+model=slowfast',
   'loss=eql',
-  'optim=adamw',
+  'data=animal_kingdom',
   'optim.lr=1.5e-4',
   'data.batch_size=64',
   'seed=3',
@@ -24,7 +24,7 @@ const experiment = [
 ];
 
 // 4 losses x 10 learning rates x 5 batch sizes x 5 seeds = 1,000 jobs.
-const sweep = ['+model=slowfast', 'loss=bce,focal,eql,ldam', 'optim.lr=range(1,11)', 'data.batch_size=8,16,32,64,128', 'seed=range(5)'];
+const sweep = ['+model=slowfast', 'data=animal_kingdom', 'loss=bce,focal,eql,ldam', 'optim.lr=range(1,11)', 'data.batch_size=8,16,32,64,128', 'seed=range(5)'];
 
 const overrideTexts = [
   'optim.lr=1.5e-4',

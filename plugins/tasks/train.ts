@@ -98,6 +98,7 @@ export class TrainTask implements Task {
     const { log } = this.job;
     const seed = Number(this.config.select('seed', { default: 0 }));
     const engine = (this.config.select('engine', { default: {} }) ?? {}) as { device?: Device; threads?: number; graph_optimization?: GraphOptimization; steps_per_run?: number };
+    this.engineThreads = engine.threads;
     const source = this.build<DatasetSource>(o.nodes.data, 'dataset');
     const train = await source.load(o.train_split);
     const evalSet = o.eval_split ? await source.load(o.eval_split) : null;
@@ -205,9 +206,14 @@ export class TrainTask implements Task {
     return final;
   }
 
+  private forward?: ForwardRunner;
+  private engineThreads?: number;
+
   private async evaluate(model: ModelModule, runner: TrainStepRunner, data: Dataset, train: Dataset, numClasses: number): Promise<Record<string, number>> {
     const o = this.options;
-    const forward = await ForwardRunner.create(model, runner.compiled.params, o.eval_batch_size, { device: 'cpu', threads: 2 });
+    // The evaluation graph is compiled once per run: it takes the parameters as inputs.
+    this.forward ??= await ForwardRunner.create(model, runner.compiled.params, o.eval_batch_size, { device: runner.provider, threads: this.engineThreads });
+    const forward = this.forward;
     const params = runner.parameters();
     const metrics = o.metrics.map((name) =>
       this.plugin<Metric>('metric', name, name === 'segment_map' ? (train.segments ? { segments: train.segments } : { class_counts: train.classCounts?.[o.target] }) : {}),
