@@ -58,3 +58,4 @@ export {
   balancedAccuracy,
   type Metric,
 } from './plugins/metrics/index.ts';
+export { mulberry32, normal } from './core/random.ts';

@@ -3,21 +3,11 @@
 // against ONNX Runtime's own MatMul on the same shapes. tinybench medians.
 import ort from 'onnxruntime-node';
 import { Bench } from 'tinybench';
-import { createPlugin, createSession, Graph, toOnnxModel, TrainStepRunner } from '../dist/index.js';
+import { createPlugin, createSession, Graph, mulberry32 as random, toOnnxModel, TrainStepRunner } from '../dist/index.js';
 
 const THREADS = 2;
 const N = 128;
 
-function random(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const floats = (n, seed) => {
   const r = random(seed);

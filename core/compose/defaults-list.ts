@@ -105,6 +105,13 @@ function packageFrom(written: string, base: string, groupDefault: string): strin
   return joinPkg(base, written);
 }
 
+/** Where a selected config merges: the defaults-list package, else its `# @package` header, else the default. */
+function optionPackage(written: string | null, parentPkg: string, defaultPkg: string, child: LoadedConfig): string {
+  if (written !== null) return packageFrom(written, parentPkg, defaultPkg);
+  if (child.packageHeader !== null) return packageFrom(child.packageHeader, '', defaultPkg);
+  return defaultPkg;
+}
+
 function optionText(option: Option): string {
   return Array.isArray(option) ? `[${option.join(',')}]` : String(option);
 }
@@ -284,12 +291,7 @@ class DefaultsBuilder {
         const child = this.repo.load(path);
         if (!child) throw this.notFound(path, dirname(path), e.source, loaded.path);
         const defaultPkg = joinPkg(pkg, dirname(e.name.replace(/^\//, '')).replace(/\//g, '.'));
-        const childPkg =
-          e.package !== null
-            ? packageFrom(e.package, pkg, defaultPkg)
-            : child.packageHeader !== null
-              ? packageFrom(child.packageHeader, '', defaultPkg)
-              : defaultPkg;
+        const childPkg = optionPackage(e.package, pkg, defaultPkg, child);
         children.push(this.visit(child, dirname(path), childPkg, false, [...pos, i]));
       } else {
         this.visitGroup(e, groupDir, pkg, loaded.path, children, [...pos, i]);
@@ -341,12 +343,7 @@ class DefaultsBuilder {
     for (let i = options.length - 1; i >= 0; i--) {
       const child = this.loadOption(group, options[i]!, e, change, parentPath);
       if (!child) continue;
-      const childPkg =
-        e.package !== null
-          ? packageFrom(e.package, pkg, defaultPkg)
-          : child.packageHeader !== null
-            ? packageFrom(child.packageHeader, '', defaultPkg)
-            : defaultPkg;
+      const childPkg = optionPackage(e.package, pkg, defaultPkg, child);
       out.push(this.visit(child, group, childPkg, false, [...pos, i]));
     }
   }
@@ -388,12 +385,7 @@ class DefaultsBuilder {
       const child = this.loadOption(d.group, option, d.entry, undefined, d.group);
       if (!child) continue;
       const defaultPkg = d.slot.package;
-      const pkg =
-        d.entry.package !== null
-          ? packageFrom(d.entry.package, d.parentPkg, defaultPkg)
-          : child.packageHeader !== null
-            ? packageFrom(child.packageHeader, '', defaultPkg)
-            : defaultPkg;
+      const pkg = optionPackage(d.entry.package, d.parentPkg, defaultPkg, child);
       this.interpolatedDepth++;
       const sub = this.visit(child, d.group, pkg, false, d.pos);
       this.interpolatedDepth--;

@@ -2,6 +2,7 @@
 // central finite differences in float64.
 import ort from 'onnxruntime-node';
 import { expect } from 'vitest';
+import { mulberry32 } from '../../core/random.ts';
 import { gradients } from '../../core/engine/autodiff.ts';
 import { Graph, type Value } from '../../core/engine/graph.ts';
 import { toOnnxModel } from '../../core/engine/onnx-export.ts';
@@ -25,14 +26,8 @@ export async function runGraph(g: Graph, feeds: Record<string, Feed>): Promise<R
 
 /** Deterministic pseudo-random numbers in [lo, hi) (mulberry32), for test inputs. */
 export function seeded(seed: number, n: number, lo = -1, hi = 1): number[] {
-  let a = seed >>> 0;
-  return Array.from({ length: n }, () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return lo + (hi - lo) * (((t ^ (t >>> 14)) >>> 0) / 4294967296);
-  });
+  const random = mulberry32(seed);
+  return Array.from({ length: n }, () => lo + (hi - lo) * random());
 }
 
 export interface GradCheckInput {

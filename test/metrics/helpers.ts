@@ -1,22 +1,14 @@
 // Helpers for the metric tests: a seeded RNG and building metric plugins from config keys as a config node would.
 import { fromPlain, type DictNode } from '../../core/config/node.ts';
+import { mulberry32 } from '../../core/random.ts';
 import { container } from '../../core/plugins/di.ts';
 import { instantiate } from '../../core/plugins/instantiate.ts';
 import { PluginRegistry } from '../../core/plugins/registry.ts';
 import { metricPlugins } from '../../plugins/metrics/index.ts';
 import type { Metric } from '../../plugins/metrics/metric.ts';
 
-/** mulberry32: deterministic numbers in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic numbers in [0, 1) (the project's seeded generator). */
+export const rng = mulberry32;
 
 let registry: PluginRegistry | undefined;
 
