@@ -52,7 +52,7 @@ import { runUserSplit } from './user-split.ts';
 import { LOADER_PROPERTIES } from './dataset.ts';
 
 /** Bump when the generated content changes: cached datasets of another version are not reused. */
-export const SYNTHETIC_VERSION = 1;
+export const SYNTHETIC_VERSION = 2;
 
 export type SyntheticKind = 'ego4d' | 'charades' | 'animal_kingdom' | 'all';
 

@@ -77,4 +77,26 @@ describe('the default experiment trains a long-tailed head on synthetic features
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain(`task.resume: ${join(dir, 'runs/nowhere/checkpoints/checkpoint.safetensors')} does not exist`);
   });
+
+  it('make_user_splits writes disjoint per-user splits of the synthetic Ego4D data', { timeout: T }, async () => {
+    // The synthetic data of the first test (all kinds are generated together).
+    const data = join(dir, '.cache/vidra-data/synthetic/v2-seed0/ego4d');
+    const r = await vidra([
+      'task=make_user_splits',
+      `task.annotation_dir=${data}/annotations`,
+      `task.metadata=${data}/ego4d.json`,
+      'task.num_train_users=2',
+      'task.num_test_users=3',
+      'vidra.run.dir=runs/split',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('train_users=2 test_users=3 pretrain_users=2');
+    const users = (name: string) => JSON.parse(read(`runs/split/usersplit/${name}_usersplit.json`)) as { user_ids: string[] };
+    const train = users('train').user_ids;
+    const test = users('test').user_ids;
+    expect(train).toHaveLength(2);
+    expect(test).toHaveLength(3);
+    expect(train.filter((u) => test.includes(u))).toEqual([]);
+    expect(existsSync(join(dir, 'runs/split/usersplit/usersplit_summary.json'))).toBe(true);
+  });
 });
