@@ -15,38 +15,8 @@ import type { JobContext, Task } from '../../core/plugins/interfaces.ts';
 import type { PluginKind } from '../../core/plugins/kinds.ts';
 import { definePlugin, type PluginRegistry } from '../../core/plugins/registry.ts';
 import { CONFIG, JOB_CONTEXT, PLUGIN_CONFIG, REGISTRY } from '../../core/plugins/tokens.ts';
+import { buildMetrics, evaluateModel, pickInput, type Batched, type Dataset, type DatasetSource, type IndexSampler, type Metric } from './evaluation.ts';
 import { Progress } from './progress.ts';
-
-// What the task needs of the dataset and sampler plugins (their modules define the full interfaces).
-interface Batched<T> {
-  data: T;
-  shape: number[];
-}
-interface DatasetBatch {
-  size: number;
-  inputs: Record<string, Batched<Float32Array>>;
-  targets: Record<string, Batched<Float32Array | Int32Array>>;
-}
-interface Dataset {
-  readonly length: number;
-  readonly numClasses: Record<string, number>;
-  readonly classCounts?: Record<string, number[]>;
-  readonly segments?: Array<'head' | 'middle' | 'tail'>;
-  readonly skipped: Array<{ reason: string; count: number; examples: string[] }>;
-  getBatch(indices: readonly number[]): DatasetBatch;
-  close(): void;
-}
-interface DatasetSource {
-  load(split?: string): Promise<Dataset>;
-}
-interface IndexSampler {
-  readonly numBatches: number;
-  batches(epoch: number): Iterable<number[]>;
-}
-interface Metric {
-  update(batch: { scores: number[][]; labels: number[] | number[][] }): void;
-  compute(): Record<string, number>;
-}
 
 interface TrainOptions {
   epochs: number;
@@ -213,36 +183,14 @@ export class TrainTask implements Task {
     const o = this.options;
     // The evaluation graph is compiled once per run: it takes the parameters as inputs.
     this.forward ??= await ForwardRunner.create(model, runner.compiled.params, o.eval_batch_size, { device: runner.provider, threads: this.engineThreads });
-    const forward = this.forward;
-    const params = runner.parameters();
-    const metrics = o.metrics.map((name) =>
-      this.plugin<Metric>('metric', name, name === 'segment_map' ? (train.segments ? { segments: train.segments } : { class_counts: train.classCounts?.[o.target] }) : {}),
-    );
-    const inputs = model.inputs();
-    for (let start = 0; start < data.length; start += o.eval_batch_size) {
-      const idx = Array.from({ length: Math.min(o.eval_batch_size, data.length - start) }, (_, i) => start + i);
-      const batch = data.getBatch(idx);
-      // The graph has a fixed batch: pad the last one with zeros and read only the real rows.
-      const feeds = Object.fromEntries(inputs.map((mi) => [mi.name, padRows(pickInput(batch, mi.name, inputs.length).data, idx.length, o.eval_batch_size)]));
-      const { logits } = await forward.run(params, feeds);
-      const C = logits.length / o.eval_batch_size;
-      const scores = idx.map((_, r) => Array.from(logits.subarray(r * C, (r + 1) * C)));
-      const t = batch.targets[o.target]!.data;
-      const labels = t instanceof Int32Array && t.length === idx.length ? Array.from(t) : idx.map((_, r) => Array.from(t.subarray(r * numClasses, (r + 1) * numClasses)));
-      for (const m of metrics) m.update({ scores, labels });
-    }
-    return Object.assign({}, ...metrics.map((m) => m.compute()));
+    const metrics = buildMetrics(o.metrics, train, o.target, (name, options) => this.plugin<Metric>('metric', name, options));
+    return evaluateModel({ forward: this.forward, params: runner.parameters(), model, data, target: o.target, numClasses, metrics });
   }
+
 }
 
 function kindKey(kind: PluginKind): string {
   return kind === 'dataset' ? 'data' : kind;
-}
-
-function pickInput(batch: DatasetBatch, name: string, count: number): Batched<Float32Array> {
-  const found = batch.inputs[name] ?? (count === 1 && Object.keys(batch.inputs).length === 1 ? Object.values(batch.inputs)[0] : undefined);
-  if (!found) throw new VidraError(`the model input '${name}' has no dataset input of that name (dataset inputs: ${Object.keys(batch.inputs).join(', ')})`);
-  return found;
 }
 
 function concat(parts: Batched<Float32Array>[]): Float32Array {
@@ -265,13 +213,6 @@ function targetArray(kind: LossModule['targetKind'], parts: Array<Float32Array |
     out.set(p, at);
     at += p.length;
   }
-  return out;
-}
-
-function padRows(data: Float32Array, rows: number, size: number): Float32Array {
-  if (rows === size) return data;
-  const out = new Float32Array((data.length / rows) * size);
-  out.set(data);
   return out;
 }
 

@@ -99,4 +99,28 @@ describe('the default experiment trains a long-tailed head on synthetic features
     expect(train.filter((u) => test.includes(u))).toEqual([]);
     expect(existsSync(join(dir, 'runs/split/usersplit/usersplit_summary.json'))).toBe(true);
   });
+
+  it('evaluate reads a train run\'s checkpoint and reproduces its final evaluation', { timeout: T }, async () => {
+    const r = await vidra(['task=evaluate', 'task.checkpoint=runs/a', 'vidra.run.dir=runs/eval']);
+    expect(r.code, r.stderr).toBe(0);
+    const trained = JSON.parse(read('runs/a/metrics.json')) as Record<string, number>;
+    expect(JSON.parse(read('runs/eval/metrics.json'))).toEqual({ ...trained, split: 'val' });
+    const missing = await vidra(['task=evaluate', 'task.checkpoint=runs/nowhere', 'vidra.run.dir=runs/eval2']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('checkpoint.safetensors');
+  });
+
+  it('the Animal Kingdom long-tail experiment runs a few steps on synthetic data', { timeout: T }, async () => {
+    const r = await vidra([
+      '+experiment=animal_kingdom_longtail',
+      'data=synthetic_animal_kingdom',
+      'model.head.in_dim=32',
+      'data.batch_size=32',
+      'task.max_steps=5',
+      'vidra.run.dir=runs/ak',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(read('runs/ak/metrics.json'))).toMatchObject({ step: 5 });
+    expect(read('runs/ak/.vidra/config.yaml')).toContain('_target_: focal');
+  });
 });

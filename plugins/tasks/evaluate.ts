@@ -1,0 +1,107 @@
+import { appendFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Config } from '../../core/config/config.ts';
+import { VidraError } from '../../core/config/errors.ts';
+import { fromPlain, type DictNode } from '../../core/config/node.ts';
+import { ForwardRunner } from '../../core/engine/forward.ts';
+import type { ModelModule } from '../../core/engine/modules.ts';
+import { loadCheckpoint } from '../../core/engine/safetensors.ts';
+import type { Device } from '../../core/engine/session.ts';
+import { writeFileAtomic } from '../../core/run/atomic.ts';
+import { container, inject, injectable } from '../../core/plugins/di.ts';
+import { instantiate } from '../../core/plugins/instantiate.ts';
+import type { JobContext, Task } from '../../core/plugins/interfaces.ts';
+import type { PluginKind } from '../../core/plugins/kinds.ts';
+import { definePlugin, type PluginRegistry } from '../../core/plugins/registry.ts';
+import { CONFIG, JOB_CONTEXT, PLUGIN_CONFIG, REGISTRY } from '../../core/plugins/tokens.ts';
+import { buildMetrics, evaluateModel, type DatasetSource, type Metric } from './evaluation.ts';
+
+interface EvaluateOptions {
+  checkpoint: string;
+  split: string;
+  batch_size: number;
+  target: string;
+  metrics: string[];
+  nodes: { data: string; model: string };
+}
+
+/**
+ * Evaluates a trained model: the parameters of `<checkpoint>/checkpoints/checkpoint.safetensors` (a run
+ * directory of the train task) on `split`, with metric plugins. Writes `metrics.json` and one
+ * `metrics.jsonl` line.
+ */
+@injectable()
+export class EvaluateTask implements Task {
+  constructor(
+    @inject(PLUGIN_CONFIG) private readonly options: EvaluateOptions,
+    @inject(JOB_CONTEXT) private readonly job: JobContext,
+    @inject(CONFIG) private readonly config: Config,
+    @inject(REGISTRY) private readonly registry: PluginRegistry,
+  ) {}
+
+  private build<T>(path: string, kind: PluginKind): T {
+    const node = this.config.has(path) ? (this.config.resolvedNode(path) as DictNode) : undefined;
+    if (!node || node.kind !== 'dict' || !node.entries.has('_target_')) {
+      throw new VidraError(`the evaluate task needs a ${kind} plugin node at '${path}' (task.nodes)`);
+    }
+    return instantiate<T>(node, { container: container.createChildContainer(), registry: this.registry, kind, path }) as T;
+  }
+
+  async run(): Promise<Record<string, unknown>> {
+    const o = this.options;
+    const dir = join(resolve(o.checkpoint), 'checkpoints');
+    const ckpt = loadCheckpoint(dir);
+    const source = this.build<DatasetSource>(o.nodes.data, 'dataset');
+    const data = await source.load(o.split);
+    const train = o.split === 'train' ? data : await source.load('train');
+    const model = this.build<ModelModule>(o.nodes.model, 'model');
+    const specs = model.parameters(() => 0);
+    for (const p of specs) {
+      const t = ckpt.params[p.name];
+      if (!t) throw new VidraError(`task.checkpoint: ${dir} has no parameter '${p.name}' for the model at '${o.nodes.model}'`);
+      const size = p.shape.reduce((a, b) => a * b, 1);
+      if (t.data.length !== size) throw new VidraError(`task.checkpoint: '${p.name}' has ${t.data.length} values in ${dir}, the model at '${o.nodes.model}' needs ${size}`);
+    }
+    const numClasses = data.numClasses[o.target];
+    if (numClasses === undefined) throw new VidraError(`task.target: the dataset has no target '${o.target}' (targets: ${Object.keys(data.numClasses).join(', ')})`);
+    const engine = (this.config.select('engine', { default: {} }) ?? {}) as { device?: Device; threads?: number };
+    const forward = await ForwardRunner.create(model, specs, o.batch_size, { device: engine.device, threads: engine.threads, notice: (l) => this.job.log.warn(l) });
+    const metrics = buildMetrics(o.metrics, train, o.target, (name, options) =>
+      instantiate<Metric>(fromPlain({ _target_: name, ...options }) as DictNode, { container, registry: this.registry, kind: 'metric', path: `task.metrics (${name})` }) as Metric,
+    );
+    const params = Object.fromEntries(Object.entries(ckpt.params).map(([k, t]) => [k, { data: t.data as Float32Array }]));
+    const values = await evaluateModel({ forward, params, model, data, target: o.target, numClasses, metrics });
+    const result = { step: ckpt.step, split: o.split, ...values };
+    appendFileSync(join(this.job.outputDir, 'metrics.jsonl'), `${JSON.stringify({ ...result, time: new Date().toISOString() })}\n`);
+    writeFileAtomic(join(this.job.outputDir, 'metrics.json'), `${JSON.stringify(result, null, 2)}\n`);
+    data.close();
+    if (train !== data) train.close();
+    this.job.log.info(`${o.split}: ${Object.entries(values).map(([k, v]) => `${k}=${v.toFixed(4)}`).join(' ')}`);
+    return values;
+  }
+}
+
+export const plugin = definePlugin({
+  kind: 'task',
+  name: 'evaluate',
+  description: 'evaluate the checkpoint of a train run on a split with metric plugins',
+  schema: {
+    type: 'object',
+    properties: {
+      checkpoint: { type: 'string', description: 'the run directory of a train run (its checkpoints/ is read)' },
+      split: { type: 'string', default: 'val' },
+      batch_size: { type: 'integer', minimum: 1, default: 64 },
+      target: { type: 'string', default: 'labels' },
+      metrics: { type: 'array', items: { type: 'string' }, default: ['map', 'segment_map'] },
+      nodes: {
+        type: 'object',
+        properties: { data: { type: 'string', default: 'data' }, model: { type: 'string', default: 'model.head' } },
+        additionalProperties: false,
+        default: {},
+      },
+    },
+    required: ['checkpoint'],
+    additionalProperties: false,
+  },
+  create: EvaluateTask,
+});
