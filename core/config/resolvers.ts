@@ -2,7 +2,7 @@
 // OmegaConf.register_new_resolver (omegaconf/omegaconf.py) and the built-ins of
 // omegaconf/resolvers/oc/ plus Hydra's `now` and `hydra` (here `vidra`).
 import { parseYamlNode } from './yaml-load.ts';
-import { DictNode, ListNode, ValueNode, formatLoc, nullNode, missingNode, strNode, MISSING, type ConfigNode, type SourceLoc } from './node.ts';
+import { DictNode, ListNode, ValueNode, formatLoc, nullNode, strNode, type ConfigNode, type SourceLoc } from './node.ts';
 import { pythonStr, pythonStrNode } from './float-format.ts';
 import type { Arg, Resolved } from './resolve.ts';
 import type { Config } from './config.ts';

@@ -5,7 +5,7 @@
 import { VidraError } from '../config/errors.ts';
 import { toPlain, type ConfigNode, type SourceLoc } from '../config/node.ts';
 import { parse as parseGrammar, SyntaxError as GrammarSyntaxError } from './grammar.generated.js';
-import type { OverrideType, ParsedOverride, Sweep } from './types.ts';
+import type { OverrideType, ParsedOverride } from './types.ts';
 import {
   FLOAT_TOKEN,
   INT_TOKEN,

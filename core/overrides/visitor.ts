@@ -5,7 +5,7 @@
 // OverrideParseError with the caret display.
 
 import { DictNode, ListNode, ValueNode, type ConfigNode, type SourceLoc } from '../config/node.ts';
-import type { ChoiceSweep, GlobSweep, IntervalSweep, OverrideType, RangeSweep } from './types.ts';
+import type { ChoiceSweep, GlobSweep, IntervalSweep, RangeSweep } from './types.ts';
 
 /** A problem at a column of the override text; parse.ts wraps it into an OverrideParseError. */
 export class OverrideProblem extends Error {

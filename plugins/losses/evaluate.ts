@@ -4,7 +4,6 @@
 
 import ort from 'onnxruntime-node';
 import { createPlugin } from '../create.ts';
-import { VidraError } from '../../core/config/errors.ts';
 import { gradients } from '../../core/engine/autodiff.ts';
 import { Graph, type Value } from '../../core/engine/graph.ts';
 import type { LossContext, LossInputs, LossModule } from '../../core/engine/modules.ts';

@@ -6,11 +6,9 @@ import {
   formatOverrideValue,
   OverrideParseError,
   parseOverride,
-  parseOverrideInternal,
   valueTypeOf,
 } from '../../core/overrides/parse.ts';
 import { expandSweep } from '../../core/overrides/sweep.ts';
-import type { ParsedOverride } from '../../core/overrides/types.ts';
 
 // Pieces of the override language, so that random texts often come close to valid ones.
 const FRAGMENTS = [
@@ -26,18 +24,6 @@ const anyText = fc.oneof(
   fragments,
   fc.tuple(fc.constantFrom('a', '+a.b', '~x/y', 'db@p', '++k', '$k', 'a@'), fragments).map(([k, v]) => `${k}=${v}`),
 );
-
-function outcome(parse: (text: string) => ParsedOverride, text: string): unknown {
-  try {
-    const o = parse(text);
-    const sweep =
-      o.sweep?.kind === 'choice' ? { ...o.sweep, values: o.sweep.values.map((n) => [toPlain(n), valueTypeOf(n)]) } : o.sweep;
-    return { type: o.type, key: o.key, package: o.package, value: o.value && [toPlain(o.value), valueTypeOf(o.value), o.value.loc], sweep, text: o.text };
-  } catch (e) {
-    if (!(e instanceof OverrideParseError)) throw e;
-    return { column: e.column, message: e.message };
-  }
-}
 
 describe('parseOverride on any text', () => {
   it('returns or throws an OverrideParseError pointing inside the text, nothing else', () => {
