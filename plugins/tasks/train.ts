@@ -79,8 +79,12 @@ export class TrainTask implements Task {
     const optimizer = this.build<OptimizerModule>(o.nodes.optimizer, 'optimizer');
     const schedule = o.nodes.scheduler && this.config.has(o.nodes.scheduler) ? this.build<ScheduleModule>(o.nodes.scheduler, 'scheduler') : null;
     const baseLr = Number(this.config.get(`${o.nodes.optimizer}.lr`));
-    const numClasses = train.numClasses[o.target];
+    // Contrastive losses (targetKind 'none') pair the model's two outputs and read no target.
+    const numClasses = loss.targetKind === 'none' ? 0 : train.numClasses[o.target];
     if (numClasses === undefined) throw new VidraError(`task.target: the dataset has no target '${o.target}' (targets: ${Object.keys(train.numClasses).join(', ')})`);
+    if (evalSet && loss.targetKind === 'none' && o.metrics.length > 0) {
+      throw new VidraError('task.metrics: the metric plugins score class predictions; a contrastive loss has none (set task.eval_split=null or task.metrics=[])');
+    }
     const K = engine.steps_per_run ?? 1;
 
     const sampler = this.plugin<{ bind(d: { size: number }): IndexSampler }>('sampler', 'random', { seed, batch_size: o.batch_size, drop_last: true }).bind({ size: train.length });
@@ -94,7 +98,7 @@ export class TrainTask implements Task {
         loss,
         optimizer,
         batchSize: o.batch_size,
-        numClasses,
+        numClasses: numClasses || undefined,
         classCounts: train.classCounts?.[o.target],
         dtype: 'float32',
         stepsPerRun: K,
@@ -141,7 +145,7 @@ export class TrainTask implements Task {
         const group = batches.slice(b, b + K);
         const read = group.map((idx) => train.getBatch(idx));
         const inputs = Object.fromEntries(modelInputs.map((mi) => [mi.name, concat(read.map((r) => pickInput(r, mi.name, modelInputs.length)))]));
-        const targets = targetArray(loss.targetKind, read.map((r) => r.targets[o.target]!.data));
+        const targets = loss.targetKind === 'none' ? undefined : targetArray(loss.targetKind, read.map((r) => r.targets[o.target]!.data));
         const lrs = group.map((_, k) => baseLr * (schedule ? schedule.factor(runner.step + k + 1) : 1));
         const t1 = performance.now();
         const losses = await runner.run({ inputs, targets, lrs });
@@ -157,7 +161,7 @@ export class TrainTask implements Task {
       log.info(`epoch ${epoch}: data ${dataMs.toFixed(0)} ms, compute ${computeMs.toFixed(0)} ms`);
       dataMs = computeMs = 0;
       const isLast = epoch === o.epochs - 1 || runner.step >= totalSteps;
-      if (evalSet && ((epoch + 1) % o.eval_every === 0 || isLast)) {
+      if (evalSet && o.metrics.length > 0 && ((epoch + 1) % o.eval_every === 0 || isLast)) {
         last = await this.evaluate(model, runner, evalSet, train, numClasses);
         emit({ step: runner.step, epoch, split: o.eval_split, ...last });
         log.info(`eval after epoch ${epoch}: ${Object.entries(last).map(([k, v]) => `${k}=${v.toFixed(4)}`).join(' ')}`);

@@ -123,4 +123,13 @@ describe('the default experiment trains a long-tailed head on synthetic features
     expect(JSON.parse(read('runs/ak/metrics.json'))).toMatchObject({ step: 5 });
     expect(read('runs/ak/.vidra/config.yaml')).toContain('_target_: focal');
   });
+
+  it('the CLEP experiment trains video and text projections with InfoNCE on synthetic narrations', { timeout: T }, async () => {
+    const r = await vidra(['+experiment=clep', 'task.epochs=2', 'vidra.run.dir=runs/clep']);
+    expect(r.code, r.stderr).toBe(0);
+    const losses = lines(read('runs/clep/metrics.jsonl')).map((l) => l.loss as number);
+    expect(losses.length).toBeGreaterThan(2);
+    expect(losses[losses.length - 1]!).toBeLessThan(losses[0]!);
+    expect(read('runs/clep/.vidra/config.yaml')).toContain('_target_: clip_projection');
+  });
 });
