@@ -27,7 +27,7 @@ afterAll(async () => {
 });
 
 function build(model: string, overrides: string[] = []) {
-  const config = compose({ configDir, overrides: [`+model=${model}`, ...overrides.map((o) => `model.backbone.${o}`)] });
+  const config = compose({ configDir, overrides: [`+model=${model}`, 'head=backbone_linear', ...overrides.map((o) => `model.backbone.${o}`)] });
   const registry = new PluginRegistry();
   for (const p of backbonePlugins) registry.register(p);
   const backbone = instantiate<FeatureExtractor>(config.resolvedNode('model.backbone') as DictNode, { container, registry, kind: 'model', path: 'model.backbone' }) as FeatureExtractor;
