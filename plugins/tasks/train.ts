@@ -73,7 +73,23 @@ export class TrainTask implements Task {
     const train = await source.load(o.train_split);
     const evalSet = o.eval_split ? await source.load(o.eval_split) : null;
     for (const d of [train, evalSet]) for (const s of d?.skipped ?? []) log.warn(`skipped ${s.count} samples: ${s.reason} (e.g. ${s.examples.join(', ')})`);
+    // Datasets hold open HDF5 files: close them whatever happens (a sweep on the local launcher runs jobs in one process).
+    try {
+      return await this.trainOn(train, evalSet, seed, engine);
+    } finally {
+      train.close();
+      evalSet?.close();
+    }
+  }
 
+  private async trainOn(
+    train: Dataset,
+    evalSet: Dataset | null,
+    seed: number,
+    engine: { device?: Device; threads?: number; graph_optimization?: GraphOptimization; steps_per_run?: number },
+  ): Promise<Record<string, unknown>> {
+    const o = this.options;
+    const { log } = this.job;
     const model = this.build<ModelModule>(o.nodes.model, 'model');
     const loss = this.build<LossModule>(o.nodes.loss, 'loss');
     const optimizer = this.build<OptimizerModule>(o.nodes.optimizer, 'optimizer');
@@ -173,8 +189,6 @@ export class TrainTask implements Task {
       }
     }
     progress.done();
-    train.close();
-    evalSet?.close();
     const final = { step: runner.step, ...last };
     writeFileAtomic(join(this.job.outputDir, 'metrics.json'), `${JSON.stringify(final, null, 2)}\n`);
     return final;
