@@ -54,30 +54,34 @@ export class EvaluateTask implements Task {
     const source = this.build<DatasetSource>(o.nodes.data, 'dataset');
     const data = await source.load(o.split);
     const train = o.split === 'train' ? data : await source.load('train');
-    const model = this.build<ModelModule>(o.nodes.model, 'model');
-    const specs = model.parameters(() => 0);
-    for (const p of specs) {
-      const t = ckpt.params[p.name];
-      if (!t) throw new VidraError(`task.checkpoint: ${dir} has no parameter '${p.name}' for the model at '${o.nodes.model}'`);
-      const size = p.shape.reduce((a, b) => a * b, 1);
-      if (t.data.length !== size) throw new VidraError(`task.checkpoint: '${p.name}' has ${t.data.length} values in ${dir}, the model at '${o.nodes.model}' needs ${size}`);
+    // Datasets hold open HDF5 files: close them whatever happens.
+    try {
+      const model = this.build<ModelModule>(o.nodes.model, 'model');
+      const specs = model.parameters(() => 0);
+      for (const p of specs) {
+        const t = ckpt.params[p.name];
+        if (!t) throw new VidraError(`task.checkpoint: ${dir} has no parameter '${p.name}' for the model at '${o.nodes.model}'`);
+        const size = p.shape.reduce((a, b) => a * b, 1);
+        if (t.data.length !== size) throw new VidraError(`task.checkpoint: '${p.name}' has ${t.data.length} values in ${dir}, the model at '${o.nodes.model}' needs ${size}`);
+      }
+      const numClasses = data.numClasses[o.target];
+      if (numClasses === undefined) throw new VidraError(`task.target: the dataset has no target '${o.target}' (targets: ${Object.keys(data.numClasses).join(', ')})`);
+      const engine = (this.config.select('engine', { default: {} }) ?? {}) as { device?: Device; threads?: number };
+      const forward = await ForwardRunner.create(model, specs, o.batch_size, { device: engine.device, threads: engine.threads, notice: (l) => this.job.log.warn(l) });
+      const metrics = buildMetrics(o.metrics, train, o.target, (name, options) =>
+        instantiate<Metric>(fromPlain({ _target_: name, ...options }) as DictNode, { container, registry: this.registry, kind: 'metric', path: `task.metrics (${name})` }) as Metric,
+      );
+      const params = Object.fromEntries(Object.entries(ckpt.params).map(([k, t]) => [k, { data: t.data as Float32Array }]));
+      const values = await evaluateModel({ forward, params, model, data, target: o.target, numClasses, metrics });
+      const result = { step: ckpt.step, split: o.split, ...values };
+      appendFileSync(join(this.job.outputDir, 'metrics.jsonl'), `${JSON.stringify({ ...result, time: new Date().toISOString() })}\n`);
+      writeFileAtomic(join(this.job.outputDir, 'metrics.json'), `${JSON.stringify(result, null, 2)}\n`);
+      this.job.log.info(`${o.split}: ${Object.entries(values).map(([k, v]) => `${k}=${v.toFixed(4)}`).join(' ')}`);
+      return values;
+    } finally {
+      data.close();
+      if (train !== data) train.close();
     }
-    const numClasses = data.numClasses[o.target];
-    if (numClasses === undefined) throw new VidraError(`task.target: the dataset has no target '${o.target}' (targets: ${Object.keys(data.numClasses).join(', ')})`);
-    const engine = (this.config.select('engine', { default: {} }) ?? {}) as { device?: Device; threads?: number };
-    const forward = await ForwardRunner.create(model, specs, o.batch_size, { device: engine.device, threads: engine.threads, notice: (l) => this.job.log.warn(l) });
-    const metrics = buildMetrics(o.metrics, train, o.target, (name, options) =>
-      instantiate<Metric>(fromPlain({ _target_: name, ...options }) as DictNode, { container, registry: this.registry, kind: 'metric', path: `task.metrics (${name})` }) as Metric,
-    );
-    const params = Object.fromEntries(Object.entries(ckpt.params).map(([k, t]) => [k, { data: t.data as Float32Array }]));
-    const values = await evaluateModel({ forward, params, model, data, target: o.target, numClasses, metrics });
-    const result = { step: ckpt.step, split: o.split, ...values };
-    appendFileSync(join(this.job.outputDir, 'metrics.jsonl'), `${JSON.stringify({ ...result, time: new Date().toISOString() })}\n`);
-    writeFileAtomic(join(this.job.outputDir, 'metrics.json'), `${JSON.stringify(result, null, 2)}\n`);
-    data.close();
-    if (train !== data) train.close();
-    this.job.log.info(`${o.split}: ${Object.entries(values).map(([k, v]) => `${k}=${v.toFixed(4)}`).join(' ')}`);
-    return values;
   }
 }
 
