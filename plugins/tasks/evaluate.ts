@@ -2,18 +2,16 @@ import { appendFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Config } from '../../core/config/config.ts';
 import { VidraError } from '../../core/config/errors.ts';
-import { fromPlain, type DictNode } from '../../core/config/node.ts';
 import { ForwardRunner } from '../../core/engine/forward.ts';
 import type { ModelModule } from '../../core/engine/modules.ts';
 import { loadCheckpoint } from '../../core/engine/safetensors.ts';
 import type { Device } from '../../core/engine/session.ts';
 import { writeFileAtomic } from '../../core/run/atomic.ts';
-import { container, inject, injectable } from '../../core/plugins/di.ts';
-import { instantiate } from '../../core/plugins/instantiate.ts';
+import { inject, injectable } from '../../core/plugins/di.ts';
 import type { JobContext, Task } from '../../core/plugins/interfaces.ts';
-import type { PluginKind } from '../../core/plugins/kinds.ts';
 import { definePlugin, type PluginRegistry } from '../../core/plugins/registry.ts';
 import { CONFIG, JOB_CONTEXT, PLUGIN_CONFIG, REGISTRY } from '../../core/plugins/tokens.ts';
+import { pluginAt, pluginNamed } from './plugin-nodes.ts';
 import { buildMetrics, evaluateModel, type DatasetSource, type Metric } from './evaluation.ts';
 
 interface EvaluateOptions {
@@ -39,24 +37,16 @@ export class EvaluateTask implements Task {
     @inject(REGISTRY) private readonly registry: PluginRegistry,
   ) {}
 
-  private build<T>(path: string, kind: PluginKind): T {
-    const node = this.config.has(path) ? (this.config.resolvedNode(path) as DictNode) : undefined;
-    if (!node || node.kind !== 'dict' || !node.entries.has('_target_')) {
-      throw new VidraError(`the evaluate task needs a ${kind} plugin node at '${path}' (task.nodes)`);
-    }
-    return instantiate<T>(node, { container: container.createChildContainer(), registry: this.registry, kind, path }) as T;
-  }
-
   async run(): Promise<Record<string, unknown>> {
     const o = this.options;
     const dir = join(resolve(o.checkpoint), 'checkpoints');
     const ckpt = loadCheckpoint(dir);
-    const source = this.build<DatasetSource>(o.nodes.data, 'dataset');
+    const source = pluginAt<DatasetSource>(this.config, this.registry, 'evaluate', o.nodes.data, 'dataset');
     const data = await source.load(o.split);
     const train = o.split === 'train' ? data : await source.load('train');
     // Datasets hold open HDF5 files: close them whatever happens.
     try {
-      const model = this.build<ModelModule>(o.nodes.model, 'model');
+      const model = pluginAt<ModelModule>(this.config, this.registry, 'evaluate', o.nodes.model, 'model');
       const specs = model.parameters(() => 0);
       for (const p of specs) {
         const t = ckpt.params[p.name];
@@ -69,7 +59,7 @@ export class EvaluateTask implements Task {
       const engine = (this.config.select('engine', { default: {} }) ?? {}) as { device?: Device; threads?: number };
       const forward = await ForwardRunner.create(model, specs, o.batch_size, { device: engine.device, threads: engine.threads, notice: (l) => this.job.log.warn(l) });
       const metrics = buildMetrics(o.metrics, train, o.target, (name, options) =>
-        instantiate<Metric>(fromPlain({ _target_: name, ...options }) as DictNode, { container, registry: this.registry, kind: 'metric', path: `task.metrics (${name})` }) as Metric,
+        pluginNamed<Metric>(this.registry, 'metric', name, options),
       );
       const params = Object.fromEntries(Object.entries(ckpt.params).map(([k, t]) => [k, { data: t.data as Float32Array }]));
       const values = await evaluateModel({ forward, params, model, data, target: o.target, numClasses, metrics });

@@ -2,20 +2,18 @@ import { appendFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Config } from '../../core/config/config.ts';
 import { VidraError } from '../../core/config/errors.ts';
-import { fromPlain, type DictNode } from '../../core/config/node.ts';
 import { ForwardRunner } from '../../core/engine/forward.ts';
 import type { LossModule, ModelModule, OptimizerModule, ScheduleModule } from '../../core/engine/modules.ts';
 import { loadCheckpoint, saveCheckpoint } from '../../core/engine/safetensors.ts';
 import type { Device, GraphOptimization } from '../../core/engine/session.ts';
 import { TrainStepRunner } from '../../core/engine/train-step.ts';
 import { writeFileAtomic } from '../../core/run/atomic.ts';
-import { container, inject, injectable } from '../../core/plugins/di.ts';
-import { instantiate } from '../../core/plugins/instantiate.ts';
+import { inject, injectable } from '../../core/plugins/di.ts';
 import type { JobContext, Task } from '../../core/plugins/interfaces.ts';
-import type { PluginKind } from '../../core/plugins/kinds.ts';
 import { definePlugin, type PluginRegistry } from '../../core/plugins/registry.ts';
 import { CONFIG, JOB_CONTEXT, PLUGIN_CONFIG, REGISTRY } from '../../core/plugins/tokens.ts';
 import { buildMetrics, evaluateModel, pickInput, type Batched, type Dataset, type DatasetSource, type IndexSampler, type Metric } from './evaluation.ts';
+import { pluginAt, pluginNamed } from './plugin-nodes.ts';
 import { Progress } from './progress.ts';
 
 interface TrainOptions {
@@ -50,26 +48,13 @@ export class TrainTask implements Task {
     @inject(REGISTRY) private readonly registry: PluginRegistry,
   ) {}
 
-  private build<T>(path: string, kind: PluginKind, extra: Record<string, unknown> = {}): T {
-    if (!this.config.has(path)) throw new VidraError(`the train task needs a ${kind} at '${path}' (task.nodes); the config has none there`);
-    const node = this.config.resolvedNode(path) as DictNode;
-    if (node.kind !== 'dict' || !node.entries.has('_target_')) {
-      throw new VidraError(`'${path}' must name a ${kind} plugin with _target_ (set task.nodes.${kindKey(kind)} to the node that does)`);
-    }
-    return instantiate<T>(node, { container: container.createChildContainer(), registry: this.registry, kind, path, overrides: extra }) as T;
-  }
-
-  private plugin<T>(kind: PluginKind, name: string, options: Record<string, unknown>): T {
-    return instantiate<T>(fromPlain({ _target_: name, ...options }) as DictNode, { container, registry: this.registry, kind, path: `task (${kind} ${name})` }) as T;
-  }
-
   async run(): Promise<Record<string, unknown>> {
     const o = this.options;
     const { log } = this.job;
     const seed = Number(this.config.select('seed', { default: 0 }));
     const engine = (this.config.select('engine', { default: {} }) ?? {}) as { device?: Device; threads?: number; graph_optimization?: GraphOptimization; steps_per_run?: number };
     this.engineThreads = engine.threads;
-    const source = this.build<DatasetSource>(o.nodes.data, 'dataset');
+    const source = pluginAt<DatasetSource>(this.config, this.registry, 'train', o.nodes.data, 'dataset');
     const train = await source.load(o.train_split);
     const evalSet = o.eval_split ? await source.load(o.eval_split) : null;
     for (const d of [train, evalSet]) for (const s of d?.skipped ?? []) log.warn(`skipped ${s.count} samples: ${s.reason} (e.g. ${s.examples.join(', ')})`);
@@ -90,10 +75,10 @@ export class TrainTask implements Task {
   ): Promise<Record<string, unknown>> {
     const o = this.options;
     const { log } = this.job;
-    const model = this.build<ModelModule>(o.nodes.model, 'model');
-    const loss = this.build<LossModule>(o.nodes.loss, 'loss');
-    const optimizer = this.build<OptimizerModule>(o.nodes.optimizer, 'optimizer');
-    const schedule = o.nodes.scheduler && this.config.has(o.nodes.scheduler) ? this.build<ScheduleModule>(o.nodes.scheduler, 'scheduler') : null;
+    const model = pluginAt<ModelModule>(this.config, this.registry, 'train', o.nodes.model, 'model');
+    const loss = pluginAt<LossModule>(this.config, this.registry, 'train', o.nodes.loss, 'loss');
+    const optimizer = pluginAt<OptimizerModule>(this.config, this.registry, 'train', o.nodes.optimizer, 'optimizer');
+    const schedule = o.nodes.scheduler && this.config.has(o.nodes.scheduler) ? pluginAt<ScheduleModule>(this.config, this.registry, 'train', o.nodes.scheduler, 'scheduler') : null;
     const baseLr = Number(this.config.get(`${o.nodes.optimizer}.lr`));
     // Contrastive losses (targetKind 'none') pair the model's two outputs and read no target.
     const numClasses = loss.targetKind === 'none' ? 0 : train.numClasses[o.target];
@@ -103,7 +88,7 @@ export class TrainTask implements Task {
     }
     const K = engine.steps_per_run ?? 1;
 
-    const sampler = this.plugin<{ bind(d: { size: number }): IndexSampler }>('sampler', 'random', { seed, batch_size: o.batch_size, drop_last: true }).bind({ size: train.length });
+    const sampler = pluginNamed<{ bind(d: { size: number }): IndexSampler }>(this.registry, 'sampler', 'random', { seed, batch_size: o.batch_size, drop_last: true }).bind({ size: train.length });
     if (sampler.numBatches === 0) throw new VidraError(`task.batch_size=${o.batch_size} is larger than the training split (${train.length} samples)`);
     if (sampler.numBatches % K !== 0) {
       throw new VidraError(`engine.steps_per_run=${K} must divide the ${sampler.numBatches} batches of an epoch (task.batch_size=${o.batch_size})`);
@@ -201,14 +186,10 @@ export class TrainTask implements Task {
     const o = this.options;
     // The evaluation graph is compiled once per run: it takes the parameters as inputs.
     this.forward ??= await ForwardRunner.create(model, runner.compiled.params, o.eval_batch_size, { device: runner.provider, threads: this.engineThreads });
-    const metrics = buildMetrics(o.metrics, train, o.target, (name, options) => this.plugin<Metric>('metric', name, options));
+    const metrics = buildMetrics(o.metrics, train, o.target, (name, options) => pluginNamed<Metric>(this.registry, 'metric', name, options));
     return evaluateModel({ forward: this.forward, params: runner.parameters(), model, data, target: o.target, numClasses, metrics });
   }
 
-}
-
-function kindKey(kind: PluginKind): string {
-  return kind === 'dataset' ? 'data' : kind;
 }
 
 function concat(parts: Batched<Float32Array>[]): Float32Array {

@@ -6,6 +6,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, sym
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { StatusRecord } from '../../core/run/status.ts';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BIN = join(REPO, 'bin', 'vidra.mjs');
@@ -33,16 +34,8 @@ export interface Started {
   done: Promise<CliResult>;
 }
 
-export interface StatusJson {
-  status: string;
-  pid: number;
-  started_at: string;
-  ended_at?: string;
-  duration_s?: number;
-  error?: { type: string; message: string; stack?: string };
-  signal?: string;
-  result?: Record<string, unknown>;
-}
+/** status.json as the run writes it. */
+export type StatusJson = StatusRecord;
 
 export interface Project {
   /** The project's root (a temporary directory). */
