@@ -10,7 +10,12 @@ export type TargetKind =
   /** A vector of class indices [N], int64. */
   | 'index'
   /** No targets: contrastive losses pair row i of one input with row i of the other. */
-  | 'none';
+  | 'none'
+  /**
+   * Several class-index targets per example, [N, T] int64 (verb and noun; Z future verbs then Z future nouns):
+   * column t is scored by the logit section `sections[t]` of the model (its `sections()`), in order.
+   */
+  | 'index_columns';
 
 export interface LossInputs {
   /** [N, C] logits; for contrastive losses, the first embedding matrix [N, D]. */
@@ -32,6 +37,8 @@ export interface LossContext {
   classCounts?: readonly number[];
   /** The current epoch (LDAM's deferred re-weighting picks its class weights by epoch). */
   epoch?: number;
+  /** 'index_columns' losses: the classes of each logit section, in column order (the model's `sections()`). */
+  sections?: readonly number[];
 }
 
 export interface LossModule {
@@ -111,6 +118,11 @@ export interface ModelModule {
   /** Parameters with PyTorch's names and initial values drawn from `random` (uniform [0, 1)). */
   parameters(random: () => number): ParameterSpec[];
   forward(ctx: ForwardContext, params: Record<string, Value>, inputs: Record<string, Value>): ForwardOutputs;
+  /**
+   * Multi-target models: the logits are consecutive sections, one per target column, of these class counts
+   * (a verb head then a noun head; Z verb heads then Z noun heads). Absent: one section over all logits.
+   */
+  sections?(): number[];
   /** Applied to a parameter after each optimizer update (CLIP clamps its logit scale to [0, ln 100]). */
   afterUpdate?(g: Graph, name: string, value: Value): Value;
 }

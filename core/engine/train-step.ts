@@ -26,6 +26,11 @@ export interface TrainStepSpec {
   stepsPerRun?: number;
   classCounts?: readonly number[];
   epoch?: number;
+  /**
+   * Adds Σ_p Σ_j A_p[j]·(θ_p[j] − B_p[j])² to the loss, with A and B fed per run (`penalty/weight/<p>`,
+   * `penalty/anchor/<p>`): the quadratic penalties of continual-learning strategies (EWC), folded into one term.
+   */
+  quadraticPenalty?: boolean;
 }
 
 export interface RandomInput {
@@ -48,6 +53,12 @@ const paramOut = (n: string) => `new/param/${n}`;
 const stateIn = (n: string, s: string) => `state/${n}/${s}`;
 const stateOut = (n: string, s: string) => `new/state/${n}/${s}`;
 
+interface QuadraticInputs {
+  weight: Record<string, Value>;
+  anchor: Record<string, Value>;
+  constant: Value;
+}
+
 interface Carried {
   params: Value[];
   state: Value[][];
@@ -60,18 +71,31 @@ function writeStep(
   spec: TrainStepSpec,
   params: ParameterSpec[],
   carried: Carried,
-  feed: { inputs: Record<string, Value>; targets: Value | null; lr: Value; random: (name: string, shape: Shape, p: number) => Value },
+  feed: {
+    inputs: Record<string, Value>;
+    targets: Value | null;
+    lr: Value;
+    random: (name: string, shape: Shape, p: number) => Value;
+    penalty?: QuadraticInputs;
+  },
 ): { loss: Value; next: Carried } {
   const dtype = spec.dtype ?? 'float32';
   const byName = Object.fromEntries(params.map((p, i) => [p.name, carried.params[i]!]));
   const out = spec.model.forward({ g, dtype, training: true, bernoulli: feed.random }, byName, feed.inputs);
   const mask = spec.loss.needsMask ? feed.random('loss_mask', out.logits.shape, spec.loss.maskProbability ?? 0) : undefined;
   const loss = spec.loss.build(
-    { g, dtype, classCounts: spec.classCounts, epoch: spec.epoch },
+    { g, dtype, classCounts: spec.classCounts, epoch: spec.epoch, sections: spec.model.sections?.() },
     { logits: out.logits, targets: feed.targets, other: out.other, logitScale: out.logitScale, mask },
   );
   if (loss.size !== 1) throw new VidraError('the training loss must reduce to a scalar: set the loss reduction to mean or sum');
-  const scalarLoss = g.reshape(loss, []);
+  let scalarLoss = g.reshape(loss, []);
+  if (feed.penalty) {
+    scalarLoss = g.add(scalarLoss, feed.penalty.constant);
+    for (const [i, p] of params.entries()) {
+      const d = g.sub(carried.params[i]!, feed.penalty.anchor[p.name]!);
+      scalarLoss = g.add(scalarLoss, g.reduceSum(g.mul(feed.penalty.weight[p.name]!, g.mul(d, d))));
+    }
+  }
   const grads = gradients(g, scalarLoss, carried.params);
   const t = g.add(carried.step, 1);
   const updates = buildOptimizerStep(
@@ -108,7 +132,9 @@ export function compileTrainStep(spec: TrainStepSpec, params: ParameterSpec[]): 
       ? null
       : spec.loss.targetKind === 'index'
         ? g.input('targets', 'int64', [...lead, N])
-        : g.input('targets', dtype, [...lead, N, requireClasses(spec)]);
+        : spec.loss.targetKind === 'index_columns'
+          ? g.input('targets', 'int64', [...lead, N, requireSections(spec).length])
+          : g.input('targets', dtype, [...lead, N, requireClasses(spec)]);
   const lr = g.input('lr', dtype, lead);
   const randomInputs: RandomInput[] = [];
   const randomValues = new Map<string, Value>();
@@ -123,8 +149,17 @@ export function compileTrainStep(spec: TrainStepSpec, params: ParameterSpec[]): 
     return pick(v);
   };
 
+  // The penalty's weights and anchors are constant over the K steps of a run (a strategy changes them between experiences).
+  const penalty = spec.quadraticPenalty
+    ? {
+        weight: Object.fromEntries(params.map((p) => [p.name, g.input(`penalty/weight/${p.name}`, dtype, p.shape)])),
+        anchor: Object.fromEntries(params.map((p) => [p.name, g.input(`penalty/anchor/${p.name}`, dtype, p.shape)])),
+        constant: g.input('penalty/constant', dtype, []),
+      }
+    : undefined;
+
   if (K === 1) {
-    const { loss, next } = writeStep(g, spec, params, carried, { inputs, targets, lr, random: declareRandom((v) => v) });
+    const { loss, next } = writeStep(g, spec, params, carried, { inputs, targets, lr, random: declareRandom((v) => v), penalty });
     g.output(loss, 'loss');
     emitCarried(g, params, stateNames, next);
     return { graph: g, params, stateNames, randomInputs, stepsPerRun: 1 };
@@ -145,6 +180,7 @@ export function compileTrainStep(spec: TrainStepSpec, params: ParameterSpec[]): 
     targets: targets && pick(targets),
     lr: pick(lr),
     random: declareRandom(pick),
+    penalty,
   });
   body.output(body.identity(condIn), 'cond_out');
   next.params.forEach((v, i) => body.output(v, `b/${paramOut(params[i]!.name)}`));
@@ -173,12 +209,26 @@ function emitCarried(g: Graph, params: ParameterSpec[], stateNames: string[], ne
   g.output(next.step, 'new/step');
 }
 
+function requireSections(spec: TrainStepSpec): number[] {
+  const sections = spec.model.sections?.();
+  if (!sections?.length) throw new VidraError('a loss over several target columns needs a multi-head model (one logit section per column, e.g. model multi_head)');
+  return sections;
+}
+
 function requireClasses(spec: TrainStepSpec): number {
   if (!spec.numClasses) throw new VidraError('a multi-hot loss needs the number of classes (data.num_classes)');
   return spec.numClasses;
 }
 
 type Feeds = Record<string, ort.Tensor>;
+
+interface RunnerOptions {
+  seed: number;
+  device?: Device;
+  threads?: number;
+  graphOptimization?: GraphOptimization;
+  notice?: (l: string) => void;
+}
 
 /** A NaN or infinite loss: the job stops and is marked failed with the step number. */
 export class NonFiniteLossError extends VidraError {
@@ -197,6 +247,19 @@ export interface TrainBatch {
   targets?: Float32Array | Float64Array | BigInt64Array;
   /** The scheduled learning rate of each of the K steps. */
   lrs: number[];
+  /** With `quadraticPenalty`: the folded penalty (absent: none this run, fed as zeros). */
+  penalty?: FoldedPenalty;
+}
+
+/**
+ * Σ_p Σ_j weight_p[j]·(θ_p[j] − anchor_p[j])² + constant: any sum of quadratic penalties Σ_t s_t F_t (θ − a_t)²
+ * folds into this form (weight = Σ_t s_t F_t, anchor = Σ_t s_t F_t a_t / weight, constant = the rest), so the
+ * graph has one term whatever the number of past experiences.
+ */
+export interface FoldedPenalty {
+  weight: Record<string, Float32Array | Float64Array>;
+  anchor: Record<string, Float32Array | Float64Array>;
+  constant: number;
 }
 
 /**
@@ -205,7 +268,7 @@ export interface TrainBatch {
  * generator seeded by `seed`, so a run is reproducible bit for bit.
  */
 export class TrainStepRunner {
-  private state: Feeds = {};
+  private readonly siblings = new Map<number, Promise<TrainStepRunner>>();
 
   private constructor(
     readonly compiled: CompiledStep,
@@ -213,7 +276,11 @@ export class TrainStepRunner {
     readonly provider: 'cuda' | 'cpu',
     private readonly spec: TrainStepSpec,
     private readonly seed: number,
+    private readonly options: RunnerOptions,
+    /** Parameters, optimizer state and step: one record shared by the runners of every batch size. */
+    private readonly state: Feeds = {},
   ) {
+    if (Object.keys(state).length > 0) return;
     const dtype = spec.dtype ?? 'float32';
     for (const p of compiled.params) {
       this.state[paramIn(p.name)] = tensor(dtype, p.init, p.shape);
@@ -225,14 +292,29 @@ export class TrainStepRunner {
     this.state.step = tensor(dtype, [0], []);
   }
 
-  static async create(
-    spec: TrainStepSpec,
-    options: { seed: number; device?: Device; threads?: number; graphOptimization?: GraphOptimization; notice?: (l: string) => void },
-  ): Promise<TrainStepRunner> {
+  static async create(spec: TrainStepSpec, options: RunnerOptions): Promise<TrainStepRunner> {
     const params = spec.model.parameters(mulberry32(options.seed));
     const compiled = compileTrainStep(spec, params);
     const { session, provider } = await createSession(toOnnxModel(compiled.graph), options);
-    return new TrainStepRunner(compiled, session, provider, spec, options.seed);
+    return new TrainStepRunner(compiled, session, provider, spec, options.seed, options);
+  }
+
+  /**
+   * The runner for another batch size (a replay batch, a user's shorter last batch): its graph is compiled once
+   * per size and cached, on the provider this one uses, and it trains the SAME parameters and optimizer state.
+   */
+  withBatchSize(batchSize: number): Promise<TrainStepRunner> {
+    if (batchSize === this.spec.batchSize) return Promise.resolve(this);
+    let sibling = this.siblings.get(batchSize);
+    if (!sibling) {
+      const spec = { ...this.spec, batchSize };
+      const compiled = compileTrainStep(spec, this.compiled.params);
+      sibling = createSession(toOnnxModel(compiled.graph), { ...this.options, device: this.provider }).then(
+        ({ session, provider }) => new TrainStepRunner(compiled, session, provider, spec, this.seed, this.options, this.state),
+      );
+      this.siblings.set(batchSize, sibling);
+    }
+    return sibling;
   }
 
   /** Optimizer steps taken so far. */
@@ -257,6 +339,9 @@ export class TrainStepRunner {
       feeds[`input/${i.name}`] = tensor(dtype, data, shape);
     }
     if (this.spec.loss.targetKind === 'index') feeds.targets = new ort.Tensor('int64', batch.targets as BigInt64Array, [...lead, N]);
+    else if (this.spec.loss.targetKind === 'index_columns') {
+      feeds.targets = new ort.Tensor('int64', batch.targets as BigInt64Array, [...lead, N, this.spec.model.sections!().length]);
+    }
     else if (this.spec.loss.targetKind === 'multi_hot') feeds.targets = tensor(dtype, batch.targets as Float32Array, [...lead, N, this.spec.numClasses!]);
     // Each step's masks come from a generator seeded by (seed, step): K steps per run draw exactly what K
     // single runs draw, and a run resumed from a checkpoint continues the same masks.
@@ -269,6 +354,8 @@ export class TrainStepRunner {
       });
     }
     randomInputs.forEach((r, j) => (feeds[`random/${r.name}`] = tensor(dtype, masks[j]!, [...lead, ...r.shape])));
+    if (this.spec.quadraticPenalty) this.feedPenalty(feeds, batch.penalty);
+    else if (batch.penalty) throw new VidraError('this training step was compiled without a quadratic penalty (TrainStepSpec.quadraticPenalty)');
     const out = await this.session.run(feeds);
     const losses = Array.from((K > 1 ? out.losses! : out.loss!).data as Float32Array, Number);
     const bad = losses.findIndex((l) => !Number.isFinite(l));
@@ -285,6 +372,18 @@ export class TrainStepRunner {
     }
     this.state.step = out['new/step']!;
     return losses;
+  }
+
+  private feedPenalty(feeds: Feeds, penalty: FoldedPenalty | undefined): void {
+    const dtype = this.spec.dtype ?? 'float32';
+    for (const p of this.compiled.params) {
+      const size = p.shape.reduce((a, b) => a * b, 1);
+      for (const [part, values] of [['weight', penalty?.weight[p.name]], ['anchor', penalty?.anchor[p.name]]] as const) {
+        if (values && values.length !== size) throw new VidraError(`the penalty's ${part} of '${p.name}' has ${values.length} values, the parameter ${size}`);
+        feeds[`penalty/${part}/${p.name}`] = tensor(dtype, values ?? new Float64Array(size), p.shape);
+      }
+    }
+    feeds['penalty/constant'] = tensor(dtype, [penalty?.constant ?? 0], []);
   }
 
   /** Current parameters by name (copies). */

@@ -27,6 +27,8 @@ export interface LossEvalInputs {
   epoch?: number;
   /** The RNG of the Animal Kingdom EQL mask when `mask` is omitted (default Math.random). */
   rng?: () => number;
+  /** multi_ce: the classes of each logit section (targets are then [N, T], one class index per section). */
+  sections?: number[];
 }
 
 export interface LossEvalSettings {
@@ -91,6 +93,8 @@ export async function evaluateLoss(
     }
     lossInputs.other = floatInput('other', [n, c], inputs.other.flat());
     lossInputs.logitScale = floatInput('logit_scale', [], [inputs.logitScale ?? CLIP_INIT_LOGIT_SCALE]);
+  } else if (loss.targetKind === 'index_columns') {
+    lossInputs.targets = columnTargets(name, inputs.targets, n, inputs.sections, feeds, g);
   } else {
     lossInputs.targets = targetsInput(name, loss.targetKind, inputs.targets, n, c, floatInput, feeds, g);
   }
@@ -105,7 +109,7 @@ export async function evaluateLoss(
     throw new EngineError(`the ${name} loss (with these options) takes no mask`);
   }
 
-  const ctx: LossContext = { g, dtype, classCounts: inputs.classCounts, epoch: inputs.epoch };
+  const ctx: LossContext = { g, dtype, classCounts: inputs.classCounts, epoch: inputs.epoch, sections: inputs.sections };
   const out = loss.build(ctx, lossInputs);
   const wrt = [lossInputs.logits, ...(lossInputs.other ? [lossInputs.other, lossInputs.logitScale!] : [])];
   const grads = out.size === 1 ? gradients(g, g.reshape(out, []), wrt) : gradients(g, out, wrt, g.expand(g.scalar(1, dtype), out.shape));
@@ -182,6 +186,21 @@ function targetsInput(
   });
   feeds.targets = new ort.Tensor('int64', BigInt64Array.from(idx, (t) => BigInt(t)), [n]);
   return g.input('targets', 'int64', [n]);
+}
+
+function columnTargets(name: string, targets: number[][] | number[] | undefined, n: number, sections: number[] | undefined, feeds: Record<string, ort.Tensor>, g: Graph): Value {
+  if (!sections?.length) throw new EngineError(`the ${name} loss needs inputs.sections: the classes of each logit section`);
+  const t = sections.length;
+  if (!Array.isArray(targets) || targets.length !== n || !targets.every((r) => Array.isArray(r) && r.length === t)) {
+    throw new EngineError(`the ${name} loss takes targets [${n}, ${t}]: one class index per logit section per row`);
+  }
+  (targets as number[][]).forEach((row, i) =>
+    row.forEach((v, j) => {
+      if (!Number.isInteger(v) || v < 0 || v >= sections[j]!) throw new EngineError(`targets[${i}][${j}] = ${v} is not a class index in [0, ${sections[j]! - 1}]`);
+    }),
+  );
+  feeds.targets = new ort.Tensor('int64', BigInt64Array.from((targets as number[][]).flat(), (v) => BigInt(v)), [n, t]);
+  return g.input('targets', 'int64', [n, t]);
 }
 
 function drawMask(loss: LossModule, n: number, c: number, rng?: () => number): number[][] {
