@@ -15,6 +15,7 @@ import { plugin as printConfig } from './tasks/print_config.ts';
 import { plugin as train } from './tasks/train.ts';
 import { plugin as makeUserSplits } from './tasks/make_user_splits.ts';
 import { plugin as evaluate } from './tasks/evaluate.ts';
+import { plugin as continual } from './tasks/continual.ts';
 
 /** Every plugin that ships with Vidra, registered in each new registry. */
-export const builtinPlugins: PluginDefinition[] = [local, localParallel, basic, printConfig, train, evaluate, makeUserSplits, ...modelPlugins, ...backbonePlugins, ...lossPlugins, ...optimizerPlugins, ...schedulerPlugins, ...samplerPlugins, ...strategyPlugins, ...metricPlugins, ...datasetPlugins];
+export const builtinPlugins: PluginDefinition[] = [local, localParallel, basic, printConfig, train, evaluate, continual, makeUserSplits, ...modelPlugins, ...backbonePlugins, ...lossPlugins, ...optimizerPlugins, ...schedulerPlugins, ...samplerPlugins, ...strategyPlugins, ...metricPlugins, ...datasetPlugins];

@@ -408,6 +408,16 @@ export class TrainStepRunner {
     return out;
   }
 
+  /** Sets the parameters and starts the optimizer afresh: initial state, step 0 (a model reset to a population model). */
+  reset(params: Record<string, ArrayLike<number>>): void {
+    const state: Record<string, number[]> = {};
+    for (const p of this.compiled.params) {
+      const size = p.shape.reduce((a, b) => a * b, 1);
+      for (const s of this.spec.optimizer.state) state[`${p.name}.${s.name}`] = new Array<number>(size).fill(s.init);
+    }
+    this.restore(params, state, 0);
+  }
+
   /** Restores parameters, optimizer state and the step count (a checkpoint resume). */
   restore(params: Record<string, ArrayLike<number>>, state: Record<string, ArrayLike<number>>, step: number): void {
     const dtype = this.spec.dtype ?? 'float32';

@@ -1,30 +1,13 @@
 // The bundled default experiment, end to end through the CLI: synthetic Animal Kingdom-format data
 // generated into the project's cache, a head trained by compiled ONNX steps, evaluated and checkpointed.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { BIN, REPO } from '../helpers/project.ts';
+import { experimentDir, jsonLines as lines, withoutTime } from '../helpers/experiment.ts';
 
 const T = 120_000;
-const dir = mkdtempSync(join(tmpdir(), 'vidra-train-'));
-
-function vidra(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, 'run', '-cp', join(REPO, 'conf'), ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-const read = (p: string) => readFileSync(join(dir, p), 'utf8');
-const withoutTime = (jsonl: string) => jsonl.replace(/,"time":"[^"]*"/g, '');
-const lines = (jsonl: string) => jsonl.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, number | string>);
+const { dir, vidra, read } = experimentDir('train');
 
 describe('the default experiment trains a long-tailed head on synthetic features', () => {
   it('runs, learns, evaluates, checkpoints and records the provider; a second run is identical', { timeout: T }, async () => {

@@ -1,0 +1,74 @@
+// The continual task end to end through the CLI: the ego4d_continual experiment on synthetic Ego4D-format user
+// streams, with each strategy, the online and continual metrics, determinism and the errors it gives.
+import { describe, expect, it } from 'vitest';
+import { experimentDir, jsonLines, withoutTime } from '../helpers/experiment.ts';
+
+const T = 120_000;
+const { vidra, read } = experimentDir('continual');
+const metricsOf = (run: string) => JSON.parse(read(`${run}/metrics.json`)) as Record<string, number>;
+
+describe('continual: user streams with finetune, replay and ewc', () => {
+  it('streams the test users after a population model, predicts then updates, and reports online and continual metrics', { timeout: T }, async () => {
+    const r = await vidra(['-m', '+experiment=ego4d_continual', 'strategy=finetune,replay,ewc', 'vidra.sweep.dir=runs/m', 'vidra.sweep.subdir=${strategy._target_}']);
+    expect(r.code, r.stderr).toBe(0);
+    const [finetune, replay, ewc] = ['finetune', 'replay', 'ewc'].map((s) => metricsOf(`runs/m/${s}`));
+    for (const m of [finetune!, replay!, ewc!]) {
+      expect(m.steps).toBe(153); // the 3 test users' streams in batches of 4, last batches smaller
+      expect(m.users).toBe(3);
+      // Chance is 1/12 (verbs) and 1/20 (nouns); the pre-trained population model and the stream do much better.
+      expect(m['online/acc_verb']).toBeGreaterThan(0.5);
+      expect(m['online/acc_noun']).toBeGreaterThan(0.3);
+      expect(m['online/acc_action']).toBeLessThanOrEqual(Math.min(m['online/acc_verb']!, m['online/acc_noun']!));
+      // The streams teach what the population model did not know: OAG > 0, accuracy on seen streams rises.
+      expect(m['online/oag']).toBeGreaterThan(0);
+      expect(m['continual/verb/stream_acc']).toBeGreaterThan(0.8);
+      expect(m['continual/verb/bwt']).toBeCloseTo(-m['continual/verb/forgetting']!, 12);
+      for (const k of ['fwt', 'min_acc', 'wc_acc', 'wf10', 'wp10']) expect(typeof m[`continual/noun/${k}`]).toBe('number');
+    }
+    expect(replay).not.toEqual(finetune);
+    expect(ewc).not.toEqual(finetune);
+
+    // Replay appends memory rows from the second user on (the first streams with an empty memory).
+    const steps = jsonLines(read('runs/m/replay/metrics.jsonl')).filter((l) => l.phase === 'stream');
+    const users = [...new Set(steps.map((l) => l.user))];
+    expect(users).toHaveLength(3);
+    expect(steps.filter((l) => l.user === users[0]).every((l) => l.memory === 0)).toBe(true);
+    expect(steps.filter((l) => l.user === users[2]).every((l) => l.memory === 4)).toBe(true);
+    // Evaluations: before any training, then after each user.
+    const evals = jsonLines(read('runs/m/ewc/metrics.jsonl')).filter((l) => l.phase === 'eval');
+    expect(evals.map((l) => l.after_user)).toEqual([null, ...users]);
+    expect(jsonLines(read('runs/m/finetune/metrics.jsonl')).filter((l) => l.phase === 'stream').every((l) => l.memory === 0)).toBe(true);
+  });
+
+  it('is deterministic: the same config and seed give the same metrics.jsonl', { timeout: T }, async () => {
+    for (const d of ['a', 'b']) {
+      const r = await vidra(['+experiment=ego4d_continual', 'strategy=ewc', `vidra.run.dir=runs/${d}`]);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    expect(withoutTime(read('runs/b/metrics.jsonl'))).toBe(withoutTime(read('runs/a/metrics.jsonl')));
+  });
+
+  it('reset_per_user adapts each user from the population model; online mini-experiences work too', { timeout: T }, async () => {
+    const reset = await vidra(['+experiment=ego4d_continual', 'task.reset_per_user=true', 'vidra.run.dir=runs/reset']);
+    expect(reset.code, reset.stderr).toBe(0);
+    const m = metricsOf('runs/reset');
+    expect(Object.keys(m).filter((k) => k.startsWith('continual/'))).toEqual([]);
+    expect(m['online/acc_verb']).toBeGreaterThan(0.4);
+    const online = await vidra(['+experiment=ego4d_continual', 'task.experience=batch', 'task.pretrain_split=null', 'vidra.run.dir=runs/online']);
+    expect(online.code, online.stderr).toBe(0);
+    expect(online.stderr).not.toContain('population model');
+    expect(metricsOf('runs/online').steps).toBe(153);
+  });
+
+  it('says what to fix', { timeout: T }, async () => {
+    const target = await vidra(['+experiment=ego4d_continual', 'task.target=[verb]']);
+    expect(target.code).toBe(1);
+    expect(target.stderr).toContain('task.target [verb] gives 1 target columns (verb: 1), but the model has 2 logit sections (12, 20)');
+    const loss = await vidra(['+experiment=ego4d_continual', 'loss=bce']);
+    expect(loss.code).toBe(1);
+    expect(loss.stderr).toContain('use a multi-head model with loss multi_ce');
+    const split = await vidra(['+experiment=ego4d_continual', 'data=synthetic_animal_kingdom', 'task.stream_split=train', 'task.pretrain_split=null']);
+    expect(split.code).toBe(1);
+    expect(split.stderr).toContain("the 'train' split has no user streams");
+  });
+});
