@@ -50,6 +50,7 @@ import { filterShortNarrations, parseNarrations } from './formats/narrations.ts'
 import { writeNpy } from './formats/npy.ts';
 import { runUserSplit } from './user-split.ts';
 import { LOADER_PROPERTIES } from './dataset.ts';
+import { ensureBackboneFeatures, type BackboneStandIn } from './backbone-features.ts';
 
 /** Bump when the generated content changes: cached datasets of another version are not reused. */
 export const SYNTHETIC_VERSION = 2;
@@ -491,6 +492,8 @@ export interface SyntheticPluginOptions {
   seed: number;
   split: string | null;
   loader: Record<string, unknown>;
+  /** Charades / Animal Kingdom: read stand-in features of this backbone's width (backbone-features.ts). */
+  backbone?: BackboneStandIn | null;
 }
 
 /** `${oc.env:VIDRA_DATA,.cache/vidra-data}/synthetic`, the default root. */
@@ -523,7 +526,13 @@ export class SyntheticDataset implements DatasetSource {
     const dir = await ensureSynthetic(o.root ?? defaultSyntheticRoot(), o.seed);
     const { def, dir: sub, defaults } = LOADERS[o.kind];
     if ('root' in o.loader) throw new VidraError(`synthetic: 'loader' must not set root (the generated directory is used)`);
-    const params = { ...defaults, ...o.loader, root: join(dir, sub), ...(o.split !== null ? { split: o.split } : {}) };
+    const params: Record<string, unknown> = { ...defaults, ...o.loader, root: join(dir, sub), ...(o.split !== null ? { split: o.split } : {}) };
+    if (o.backbone) {
+      if (o.kind !== 'charades' && o.kind !== 'animal_kingdom') throw new VidraError(`synthetic: 'backbone' stand-in features exist for kind charades and animal_kingdom, not ${o.kind}`);
+      const file = `backbones/${o.backbone.name}-d${o.backbone.dim}.h5`;
+      await ensureBackboneFeatures(join(dir, sub, 'features.h5'), join(dir, sub, file), o.backbone);
+      params.features = file;
+    }
     const node = fromPlain(params, { file: `synthetic ${o.kind} loader options`, line: 0, col: 0 }) as DictNode;
     const valid = validatePluginNode({ path: 'loader', node, def });
     this.source = new (def.create as new (options: unknown) => DatasetSource)(valid);
@@ -548,6 +557,14 @@ export const plugin = definePlugin({
       seed: { type: 'integer', minimum: 0, default: 0 },
       split: { type: ['string', 'null'], default: null, description: "split to load (null: the loader's default)" },
       loader: { type: 'object', default: {}, description: 'extra config keys of the real loader (not root)' },
+      backbone: {
+        type: ['object', 'null'],
+        properties: { name: { type: 'string', pattern: '^[A-Za-z0-9_.-]+$' }, dim: { type: 'integer', minimum: 1 } },
+        required: ['name', 'dim'],
+        additionalProperties: false,
+        default: null,
+        description: 'charades/animal_kingdom: stand-in features of this backbone and width (4 views per video) instead of the 32-d latent ones',
+      },
     },
     additionalProperties: false,
   },

@@ -13,8 +13,12 @@ import type { JobContext, Task } from '../../core/plugins/interfaces.ts';
 import { definePlugin, type PluginRegistry } from '../../core/plugins/registry.ts';
 import { CONFIG, JOB_CONTEXT, PLUGIN_CONFIG, REGISTRY } from '../../core/plugins/tokens.ts';
 import { buildMetrics, evaluateModel, pickInput, type Batched, type Dataset, type DatasetSource, type IndexSampler, type Metric } from './evaluation.ts';
+import type { LtaInput } from '../metrics/lta.ts';
+import type { Metric as MetricOf } from '../metrics/metric.ts';
+import { evaluateColumns } from './forecast.ts';
 import { pluginAt, pluginNamed } from './plugin-nodes.ts';
 import { Progress } from './progress.ts';
+import { targetColumns, targetLayout, type TargetColumns } from './targets.ts';
 
 interface TrainOptions {
   epochs: number;
@@ -27,8 +31,9 @@ interface TrainOptions {
   log_every: number;
   train_split: string;
   eval_split: string | null;
-  target: string;
+  target: string | string[];
   metrics: string[];
+  forecast_samples: number;
   nodes: { data: string; model: string; loss: string; optimizer: string; scheduler: string | null };
 }
 
@@ -80,9 +85,16 @@ export class TrainTask implements Task {
     const optimizer = pluginAt<OptimizerModule>(this.config, this.registry, 'train', o.nodes.optimizer, 'optimizer');
     const schedule = o.nodes.scheduler && this.config.has(o.nodes.scheduler) ? pluginAt<ScheduleModule>(this.config, this.registry, 'train', o.nodes.scheduler, 'scheduler') : null;
     const baseLr = Number(this.config.get(`${o.nodes.optimizer}.lr`));
-    // Contrastive losses (targetKind 'none') pair the model's two outputs and read no target.
-    const numClasses = loss.targetKind === 'none' ? 0 : train.numClasses[o.target];
-    if (numClasses === undefined) throw new VidraError(`task.target: the dataset has no target '${o.target}' (targets: ${Object.keys(train.numClasses).join(', ')})`);
+    // Contrastive losses (targetKind 'none') pair the model's two outputs and read no target; a multi-head
+    // model's loss (index_columns) reads several targets laid out over its logit sections.
+    const targets = typeof o.target === 'string' ? [o.target] : o.target;
+    if (loss.targetKind !== 'index_columns' && targets.length !== 1) {
+      throw new VidraError(`task.target: the loss at '${o.nodes.loss}' reads one target; several targets need a multi-head model and loss multi_ce`);
+    }
+    const target = targets[0]!;
+    const layout = loss.targetKind === 'index_columns' ? targetLayout(targets, train.getBatch([0]), model.sections?.() ?? []) : null;
+    const numClasses = loss.targetKind === 'none' || layout ? 0 : train.numClasses[target];
+    if (numClasses === undefined) throw new VidraError(`task.target: the dataset has no target '${target}' (targets: ${Object.keys(train.numClasses).join(', ')})`);
     if (evalSet && loss.targetKind === 'none' && o.metrics.length > 0) {
       throw new VidraError('task.metrics: the metric plugins score class predictions; a contrastive loss has none (set task.eval_split=null or task.metrics=[])');
     }
@@ -100,7 +112,7 @@ export class TrainTask implements Task {
         optimizer,
         batchSize: o.batch_size,
         numClasses: numClasses || undefined,
-        classCounts: train.classCounts?.[o.target],
+        classCounts: train.classCounts?.[target],
         dtype: 'float32',
         stepsPerRun: K,
       },
@@ -146,7 +158,7 @@ export class TrainTask implements Task {
         const group = batches.slice(b, b + K);
         const read = group.map((idx) => train.getBatch(idx));
         const inputs = Object.fromEntries(modelInputs.map((mi) => [mi.name, concat(read.map((r) => pickInput(r, mi.name, modelInputs.length)))]));
-        const targets = loss.targetKind === 'none' ? undefined : targetArray(loss.targetKind, read.map((r) => r.targets[o.target]!.data));
+        const targets = layout ? concatColumns(read.map((r) => targetColumns(r, layout))) : targetArray(loss.targetKind, read.map((r) => r.targets[target]!.data));
         const lrs = group.map((_, k) => baseLr * (schedule ? schedule.factor(runner.step + k + 1) : 1));
         const t1 = performance.now();
         const losses = await runner.run({ inputs, targets, lrs });
@@ -163,7 +175,7 @@ export class TrainTask implements Task {
       dataMs = computeMs = 0;
       const isLast = epoch === o.epochs - 1 || runner.step >= totalSteps;
       if (evalSet && o.metrics.length > 0 && ((epoch + 1) % o.eval_every === 0 || isLast)) {
-        last = await this.evaluate(model, runner, evalSet, train, numClasses);
+        last = await this.evaluate(model, runner, evalSet, train, numClasses, target, layout, seed);
         emit({ step: runner.step, epoch, split: o.eval_split, ...last });
         log.info(`eval after epoch ${epoch}: ${Object.entries(last).map(([k, v]) => `${k}=${v.toFixed(4)}`).join(' ')}`);
       }
@@ -182,12 +194,32 @@ export class TrainTask implements Task {
   private forward?: ForwardRunner;
   private engineThreads?: number;
 
-  private async evaluate(model: ModelModule, runner: TrainStepRunner, data: Dataset, train: Dataset, numClasses: number): Promise<Record<string, number>> {
+  private async evaluate(
+    model: ModelModule,
+    runner: TrainStepRunner,
+    data: Dataset,
+    train: Dataset,
+    numClasses: number,
+    target: string,
+    layout: TargetColumns[] | null,
+    seed: number,
+  ): Promise<Record<string, number>> {
     const o = this.options;
     // The evaluation graph is compiled once per run: it takes the parameters as inputs.
     this.forward ??= await ForwardRunner.create(model, runner.compiled.params, o.eval_batch_size, { device: runner.provider, threads: this.engineThreads });
-    const metrics = buildMetrics(o.metrics, train, o.target, (name, options) => pluginNamed<Metric>(this.registry, 'metric', name, options));
-    return evaluateModel({ forward: this.forward, params: runner.parameters(), model, data, target: o.target, numClasses, metrics });
+    const make = (name: string, options: Record<string, unknown>) => pluginNamed<Metric>(this.registry, 'metric', name, options);
+    if (layout) {
+      const verb = layout.find((l) => l.name === 'verb');
+      const metrics = {
+        forecast: o.metrics.includes('lta_ed')
+          ? { metric: pluginNamed<MetricOf<LtaInput>>(this.registry, 'metric', 'lta_ed', { z: verb?.width ?? 1, num_nouns: train.numClasses.noun ?? 1 }), samples: o.forecast_samples, seed }
+          : undefined,
+        perTarget: o.metrics.filter((m) => m !== 'lta_ed').flatMap((m) => layout.map((l) => ({ target: l.name, metric: make(m, {}) }))),
+      };
+      return evaluateColumns({ forward: this.forward, params: runner.parameters(), model, data, layout, metrics });
+    }
+    const metrics = buildMetrics(o.metrics, train, target, make);
+    return evaluateModel({ forward: this.forward, params: runner.parameters(), model, data, target, numClasses, metrics });
   }
 
 }
@@ -199,6 +231,17 @@ function concat(parts: Batched<Float32Array>[]): Float32Array {
   for (const p of parts) {
     out.set(p.data, at);
     at += p.data.length;
+  }
+  return out;
+}
+
+function concatColumns(parts: BigInt64Array[]): BigInt64Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new BigInt64Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
   }
   return out;
 }
@@ -232,8 +275,14 @@ export const plugin = definePlugin({
       log_every: { type: 'integer', minimum: 1, default: 10, description: 'write a metrics.jsonl line every k steps' },
       train_split: { type: 'string', default: 'train' },
       eval_split: { type: ['string', 'null'], default: 'val' },
-      target: { type: 'string', default: 'labels', description: "the dataset target the loss reads (e.g. labels, verb)" },
+      target: {
+        type: ['string', 'array'],
+        items: { type: 'string' },
+        default: 'labels',
+        description: 'the dataset target the loss reads (e.g. labels, verb); a list for a multi-head model (e.g. [verb, noun])',
+      },
       metrics: { type: 'array', items: { type: 'string' }, default: ['map'], description: 'metric plugins computed on eval_split' },
+      forecast_samples: { type: 'integer', minimum: 1, default: 5, description: 'lta_ed: K sequences sampled per forecast (Ego4D LTA: 5)' },
       nodes: {
         type: 'object',
         properties: {
