@@ -56,6 +56,8 @@ export {
   OnlineAccuracy,
   onlineAdaptationGain,
   balancedAccuracy,
+  retrievalRanks,
+  recallAtK,
   type Metric,
 } from './plugins/metrics/index.ts';
 export { mulberry32, normal } from './core/random.ts';

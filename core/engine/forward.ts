@@ -11,6 +11,8 @@ export interface ForwardOutput {
   logits: Float32Array;
   /** [batch, classes] (or [batch, embedding] for contrastive models). */
   shape: number[];
+  /** Contrastive models: the second embedding [batch, embedding]. */
+  other?: Float32Array;
 }
 
 export class ForwardRunner {
@@ -35,6 +37,7 @@ export class ForwardRunner {
     };
     const out = model.forward({ g, dtype: 'float32', training: false, bernoulli: unused }, byName, inputs);
     g.output(out.logits, 'logits');
+    if (out.other) g.output(out.other, 'other');
     const { session } = await createSession(toOnnxModel(g), options);
     return new ForwardRunner(session, model, params, batchSize);
   }
@@ -44,7 +47,8 @@ export class ForwardRunner {
     const feeds: Record<string, ort.Tensor> = {};
     for (const p of this.params) feeds[`param/${p.name}`] = new ort.Tensor('float32', Float32Array.from(params[p.name]!.data), [...p.shape]);
     for (const i of this.model.inputs()) feeds[`input/${i.name}`] = new ort.Tensor('float32', inputs[i.name]!, [this.batchSize, ...i.shape]);
-    const out = (await this.session.run(feeds)).logits!;
-    return { logits: out.data as Float32Array, shape: [...out.dims] };
+    const result = await this.session.run(feeds);
+    const out = result.logits!;
+    return { logits: out.data as Float32Array, shape: [...out.dims], ...(result.other ? { other: result.other.data as Float32Array } : {}) };
   }
 }

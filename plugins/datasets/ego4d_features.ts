@@ -4,7 +4,8 @@
 // mode: narrations — CLEP video–text pairs (`facebookresearch/Ego4d ego4d/research/clep/`):
 //   narrations from <narrations> (narration.json) pass 1 + pass 2, sorted by (video_uid, timestamp),
 //   texts of ≤ 3 words dropped; split 'train' also drops videos in val/test of any benchmark (ego4d.json
-//   split_em/split_av/split_fho, CLEP's filter_narrations), split 'all' keeps them. A narration at ts
+//   split_em/split_av/split_fho, CLEP's filter_narrations), split 'val' is exactly those held-out videos (for
+//   zero-shot retrieval evaluation), split 'all' keeps every video. A narration at ts
 //   averages the rows [floor((ts−2)·1.875) .. floor((ts+2)·1.875)] (clamped) → inputs.video [D].
 //   Text embeddings (inputs.text [Dt]) come from `text_embeddings`:
 //     .npy  — [M, Dt], row i = narration i of the list above BEFORE the split filter (i.e. after the
@@ -130,7 +131,7 @@ export class Ego4dFeatures implements DatasetSource {
   readonly splits: readonly string[];
 
   constructor(@inject(PLUGIN_CONFIG) private readonly options: Ego4dFeaturesOptions) {
-    this.splits = options.mode === 'narrations' ? ['train', 'all'] : ['train', 'test', 'pretrain'];
+    this.splits = options.mode === 'narrations' ? ['train', 'val', 'all'] : ['train', 'test', 'pretrain'];
   }
 
   async load(split: string = this.options.split): Promise<Dataset> {
@@ -165,8 +166,11 @@ export class Ego4dFeatures implements DatasetSource {
       } else text = { kind: 'h5', file: await FeatureFile.open(tp) };
     }
     try {
+      if (split === 'val' && (o.metadata === null || o.exclude_splits.length === 0)) {
+        throw new VidraError("ego4d_features: the narrations 'val' split is the videos of exclude_splits in metadata (ego4d.json); set metadata and exclude_splits");
+      }
       const excluded = new Set<string>();
-      if (split === 'train' && o.metadata !== null && o.exclude_splits.length > 0) {
+      if ((split === 'train' || split === 'val') && o.metadata !== null && o.exclude_splits.length > 0) {
         for (const v of readEgo4dMeta(resolveIn(o.root, o.metadata)).values()) if (isValOrTest(v, o.exclude_splits)) excluded.add(v.video_uid);
       }
       const items: Item[] = [];
@@ -174,7 +178,9 @@ export class Ego4dFeatures implements DatasetSource {
       list.forEach((n, i) => {
         const j = perVideo.get(n.video_uid) ?? 0;
         perVideo.set(n.video_uid, j + 1);
-        if (excluded.has(n.video_uid)) return skips.add(`video in a ${o.exclude_splits.join('/')} split (ego4d.json), left out of '${split}'`, n.video_uid);
+        // 'val' is the complement of 'train': the held-out videos only (a split, not skipped records).
+        if (split === 'val' && !excluded.has(n.video_uid)) return;
+        if (split === 'train' && excluded.has(n.video_uid)) return skips.add(`video in a ${o.exclude_splits.join('/')} split (ego4d.json), left out of '${split}'`, n.video_uid);
         if (!features.has(n.video_uid)) return skips.add(`no features in ${features.path} for its video_uid`, n.video_uid);
         const rows = features.info(n.video_uid).rows;
         if (rows === 0) return skips.add(`0 feature rows in ${features.path} for its video_uid`, n.video_uid);

@@ -516,7 +516,7 @@ export class SyntheticDataset implements DatasetSource {
   constructor(@inject(PLUGIN_CONFIG) private readonly options: SyntheticPluginOptions) {}
 
   get splits(): readonly string[] {
-    return this.options.kind === 'ego4d_lta' ? ['train', 'val', 'test'] : this.options.kind === 'ego4d_features' ? ['train', 'all', 'test', 'pretrain'] : this.options.kind === 'charades' ? ['train', 'test'] : ['train', 'val'];
+    return this.options.kind === 'ego4d_lta' ? ['train', 'val', 'test'] : this.options.kind === 'ego4d_features' ? ['train', 'val', 'all', 'test', 'pretrain'] : this.options.kind === 'charades' ? ['train', 'test'] : ['train', 'val'];
   }
 
   /** The real loader over the generated files. */

@@ -6,6 +6,7 @@ import { plugin as map } from './average-precision.ts';
 import { plugin as continual } from './continual.ts';
 import { plugin as ltaEd } from './lta.ts';
 import { plugin as onlineUser } from './online.ts';
+import { plugin as retrieval } from './retrieval.ts';
 import { plugin as segmentMap } from './segment-map.ts';
 import { plugin as topk } from './topk.ts';
 
@@ -34,6 +35,7 @@ export {
   type SegmentMap,
   type SegmentMapOptions,
 } from './segment-map.ts';
+export { retrievalRanks, recallAtK, RetrievalMetric, type RetrievalBatch } from './retrieval.ts';
 export { topkAccuracy, topkCorrect, topkIndices, TopkMetric } from './topk.ts';
 export {
   levenshtein,
@@ -76,4 +78,4 @@ export {
 } from './online.ts';
 
 /** The metric plugins that ship with Vidra (the `metric` registry's built-ins). */
-export const metricPlugins: PluginDefinition[] = [map, segmentMap, topk, ltaEd, continual, onlineUser];
+export const metricPlugins: PluginDefinition[] = [map, segmentMap, topk, ltaEd, continual, onlineUser, retrieval];

@@ -49,6 +49,12 @@ function padRows(data: Float32Array, rows: number, size: number): Float32Array {
   return out;
 }
 
+/** The forward graph's feeds for a batch of `rows` examples: it has a fixed batch `size`, so the rest is zeros. */
+export function forwardFeeds(batch: DatasetBatch, model: ModelModule, rows: number, size: number): Record<string, Float32Array> {
+  const inputs = model.inputs();
+  return Object.fromEntries(inputs.map((mi) => [mi.name, padRows(pickInput(batch, mi.name, inputs.length).data, rows, size)]));
+}
+
 /** Metric plugins by name; `segment_map` gets the training split's segments (or class counts). */
 export function buildMetrics(names: readonly string[], train: Dataset, target: string, make: (name: string, options: Record<string, unknown>) => Metric): Metric[] {
   return names.map((name) =>
@@ -68,13 +74,10 @@ export async function evaluateModel(args: {
 }): Promise<Record<string, number>> {
   const { forward, params, model, data, target, numClasses, metrics } = args;
   const size = forward.batchSize;
-  const inputs = model.inputs();
   for (let start = 0; start < data.length; start += size) {
     const idx = Array.from({ length: Math.min(size, data.length - start) }, (_, i) => start + i);
     const batch = data.getBatch(idx);
-    // The graph has a fixed batch: pad the last one with zeros and read only the real rows.
-    const feeds = Object.fromEntries(inputs.map((mi) => [mi.name, padRows(pickInput(batch, mi.name, inputs.length).data, idx.length, size)]));
-    const { logits } = await forward.run(params, feeds);
+    const { logits } = await forward.run(params, forwardFeeds(batch, model, idx.length, size));
     const C = logits.length / size;
     const scores = idx.map((_, r) => Array.from(logits.subarray(r * C, (r + 1) * C)));
     const t = batch.targets[target]!.data;

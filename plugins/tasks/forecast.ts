@@ -7,7 +7,7 @@ import { VidraError } from '../../core/config/errors.ts';
 import { mulberry32 } from '../../core/random.ts';
 import type { LtaInput } from '../metrics/lta.ts';
 import type { Metric as MetricOf } from '../metrics/metric.ts';
-import { pickInput, type Dataset, type Metric } from './evaluation.ts';
+import { forwardFeeds, type Dataset, type Metric } from './evaluation.ts';
 import { sectionScores, type TargetColumns } from './targets.ts';
 
 /** Draws `k` class ids from softmax(scores) with `random` (inverse CDF), as torch's Categorical(logits).sample(). */
@@ -47,7 +47,6 @@ export async function evaluateColumns(args: {
 }): Promise<Record<string, number>> {
   const { forward, params, model, data, layout, metrics } = args;
   const size = forward.batchSize;
-  const inputs = model.inputs();
   const verb = layout.find((l) => l.name === 'verb');
   const noun = layout.find((l) => l.name === 'noun');
   if (metrics.forecast && (!verb || !noun || verb.width !== noun.width)) {
@@ -57,15 +56,7 @@ export async function evaluateColumns(args: {
   for (let start = 0; start < data.length; start += size) {
     const idx = Array.from({ length: Math.min(size, data.length - start) }, (_, i) => start + i);
     const batch = data.getBatch(idx);
-    const feeds = Object.fromEntries(
-      inputs.map((mi) => {
-        const x = pickInput(batch, mi.name, inputs.length).data;
-        const padded = new Float32Array((x.length / idx.length) * size);
-        padded.set(x);
-        return [mi.name, padded];
-      }),
-    );
-    const { logits } = await forward.run(params, feeds);
+    const { logits } = await forward.run(params, forwardFeeds(batch, model, idx.length, size));
     const width = logits.length / size;
     const labels = (l: TargetColumns, r: number) => Array.from(batch.targets[l.name]!.data.subarray(r * l.width, (r + 1) * l.width), Number);
     if (metrics.forecast) {

@@ -15,7 +15,9 @@ import { CONFIG, JOB_CONTEXT, PLUGIN_CONFIG, REGISTRY } from '../../core/plugins
 import { buildMetrics, evaluateModel, pickInput, type Batched, type Dataset, type DatasetSource, type IndexSampler, type Metric } from './evaluation.ts';
 import type { LtaInput } from '../metrics/lta.ts';
 import type { Metric as MetricOf } from '../metrics/metric.ts';
+import type { RetrievalBatch } from '../metrics/retrieval.ts';
 import { evaluateColumns } from './forecast.ts';
+import { evaluatePairs } from './retrieval-eval.ts';
 import { pluginAt, pluginNamed } from './plugin-nodes.ts';
 import { Progress } from './progress.ts';
 import { targetColumns, targetLayout, type TargetColumns } from './targets.ts';
@@ -95,8 +97,13 @@ export class TrainTask implements Task {
     const layout = loss.targetKind === 'index_columns' ? targetLayout(targets, train.getBatch([0]), model.sections?.() ?? []) : null;
     const numClasses = loss.targetKind === 'none' || layout ? 0 : train.numClasses[target];
     if (numClasses === undefined) throw new VidraError(`task.target: the dataset has no target '${target}' (targets: ${Object.keys(train.numClasses).join(', ')})`);
-    if (evalSet && loss.targetKind === 'none' && o.metrics.length > 0) {
-      throw new VidraError('task.metrics: the metric plugins score class predictions; a contrastive loss has none (set task.eval_split=null or task.metrics=[])');
+    const wrong = loss.targetKind === 'none' ? o.metrics.filter((m) => m !== 'retrieval') : o.metrics.filter((m) => m === 'retrieval');
+    if (evalSet && wrong.length > 0) {
+      throw new VidraError(
+        loss.targetKind === 'none'
+          ? `task.metrics: a contrastive model is evaluated by retrieval between its two embeddings, not by ${wrong.join(', ')} (set task.metrics=[retrieval])`
+          : 'task.metrics: retrieval scores the paired embeddings of a contrastive model (a loss such as infonce)',
+      );
     }
     const K = engine.steps_per_run ?? 1;
 
@@ -158,7 +165,12 @@ export class TrainTask implements Task {
         const group = batches.slice(b, b + K);
         const read = group.map((idx) => train.getBatch(idx));
         const inputs = Object.fromEntries(modelInputs.map((mi) => [mi.name, concat(read.map((r) => pickInput(r, mi.name, modelInputs.length)))]));
-        const targets = layout ? concatColumns(read.map((r) => targetColumns(r, layout))) : targetArray(loss.targetKind, read.map((r) => r.targets[target]!.data));
+        const targets =
+          loss.targetKind === 'none'
+            ? undefined
+            : layout
+              ? concatColumns(read.map((r) => targetColumns(r, layout)))
+              : targetArray(loss.targetKind, read.map((r) => r.targets[target]!.data));
         const lrs = group.map((_, k) => baseLr * (schedule ? schedule.factor(runner.step + k + 1) : 1));
         const t1 = performance.now();
         const losses = await runner.run({ inputs, targets, lrs });
@@ -208,6 +220,10 @@ export class TrainTask implements Task {
     // The evaluation graph is compiled once per run: it takes the parameters as inputs.
     this.forward ??= await ForwardRunner.create(model, runner.compiled.params, o.eval_batch_size, { device: runner.provider, threads: this.engineThreads });
     const make = (name: string, options: Record<string, unknown>) => pluginNamed<Metric>(this.registry, 'metric', name, options);
+    if (model.inputs().length > 1 && o.metrics.includes('retrieval')) {
+      const metric = pluginNamed<MetricOf<RetrievalBatch>>(this.registry, 'metric', 'retrieval', {});
+      return evaluatePairs({ forward: this.forward, params: runner.parameters(), model, data, metric });
+    }
     if (layout) {
       const verb = layout.find((l) => l.name === 'verb');
       const metrics = {

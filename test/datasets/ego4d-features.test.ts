@@ -79,6 +79,23 @@ describe('ego4d_features, narrations mode (CLEP pairs)', () => {
     expect(all.skipped).toEqual([]);
   });
 
+  it("'val' holds exactly the held-out videos' narrations: disjoint from 'train', together they are 'all'", async () => {
+    const source = new Ego4dFeatures(opts());
+    const [train, val, all] = [await source.load('train'), await source.load('val'), await source.load('all')];
+    try {
+      const meta = readEgo4dMeta(join(root, 'ego4d.json'));
+      const videos = (d: typeof train) => new Set(Array.from({ length: d.length }, (_, i) => d.get(i).meta.video_uid as string));
+      expect(val.length).toBeGreaterThan(0);
+      expect([...videos(val)].every((v) => isValOrTest(meta.get(v)!, ['val', 'test']))).toBe(true);
+      expect([...videos(train)].some((v) => videos(val).has(v))).toBe(false);
+      expect(train.length + val.length).toBe(all.length);
+      expect(val.skipped).toEqual([]);
+    } finally {
+      for (const d of [train, val, all]) d.close();
+    }
+    await expect(new Ego4dFeatures(opts({ metadata: null })).load('val')).rejects.toThrow("the narrations 'val' split is the videos of exclude_splits in metadata");
+  });
+
   it('reads per-video HDF5 text embeddings the same as the .npy rows', async () => {
     const list = filterShortNarrations(readNarrations(join(root, 'narration.json')));
     const emb = readNpy(join(root, 'narration_embeddings.npy'));

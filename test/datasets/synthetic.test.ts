@@ -165,6 +165,27 @@ describe('dataset plugins register and validate like every plugin', () => {
       expect(Object.keys(out).length, def.name).toBeGreaterThan(1);
     }
     const node = fromPlain({}, { file: 'test', line: 1, col: 1 }) as DictNode;
-    expect(validatePluginNode({ path: 'data', node, def: syntheticPlugin })).toEqual({ batch_size: 32, kind: 'animal_kingdom', root: null, seed: 0, split: null, loader: {} });
+    expect(validatePluginNode({ path: 'data', node, def: syntheticPlugin })).toEqual({ batch_size: 32, kind: 'animal_kingdom', root: null, seed: 0, split: null, loader: {}, backbone: null });
+  });
+});
+
+describe('synthetic backbone stand-in features', () => {
+  it('writes a backbone-width file once (4 views per video), deterministic per name and width, read by the real loader', async () => {
+    const root = tempDir();
+    const make = (name: string, dim: number) => new SyntheticDataset({ kind: 'charades', root, seed: 0, split: null, loader: {}, backbone: { name, dim } });
+    const a = await make('tiny_net', 24).load('train');
+    const b = await make('tiny_net', 24).load('train');
+    const other = await make('other_net', 24).load('train');
+    try {
+      expect(a.get(0).inputs.features!.length).toBe(24);
+      expect(Array.from(b.get(3).inputs.features!)).toEqual(Array.from(a.get(3).inputs.features!));
+      expect(Array.from(other.get(3).inputs.features!)).not.toEqual(Array.from(a.get(3).inputs.features!));
+      expect(readdirSync(join(root, `v${SYNTHETIC_VERSION}-seed0`, 'charades', 'backbones')).sort()).toEqual(['other_net-d24.h5', 'tiny_net-d24.h5']);
+    } finally {
+      for (const d of [a, b, other]) d.close();
+    }
+    await expect(new SyntheticDataset({ kind: 'ego4d_lta', root, seed: 0, split: null, loader: {}, backbone: { name: 'x', dim: 4 } }).load('train')).rejects.toThrow(
+      "'backbone' stand-in features exist for kind charades and animal_kingdom, not ego4d_lta",
+    );
   });
 });
