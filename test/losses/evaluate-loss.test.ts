@@ -22,8 +22,8 @@ const y = [
 ];
 
 describe('the loss plugins: one registry entry per loss, config validated like any plugin', () => {
-  it('lossPlugins holds bce, ce, focal, eql, ldam, infonce, all of kind loss', () => {
-    expect(lossPlugins.map((d) => d.name)).toEqual(['bce', 'ce', 'focal', 'eql', 'ldam', 'infonce']);
+  it('lossPlugins holds bce, ce, focal, eql, ldam, infonce, multi_ce, all of kind loss', () => {
+    expect(lossPlugins.map((d) => d.name)).toEqual(['bce', 'ce', 'focal', 'eql', 'ldam', 'infonce', 'multi_ce']);
     expect(lossPlugins.every((d) => d.kind === 'loss')).toBe(true);
   });
 
@@ -75,7 +75,7 @@ describe('evaluateLoss: loss and d loss / d logits from one ONNX graph', () => {
   it('an unknown loss name is the registry error, with the closest names', async () => {
     const err = await evaluateLoss('focall', {}, { logits: x, targets: y }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UnknownPluginError);
-    expect((err as Error).message).toMatch(/^no loss named 'focall' in the 'loss' registry\. Closest names: focal\. Registered: bce, ce, eql, focal, infonce, ldam\./);
+    expect((err as Error).message).toMatch(/^no loss named 'focall' in the 'loss' registry\. Closest names: focal\. Registered: bce, ce, eql, focal, infonce, ldam, multi_ce\./);
   });
 
   it("a bad option is the schema's validation error: every problem, and the keys the loss accepts", async () => {

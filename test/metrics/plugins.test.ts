@@ -9,7 +9,7 @@ import { createMetric, metricRegistry, rng } from './helpers.ts';
 
 describe('the metric plugins are registered under kind "metric"', () => {
   it('one per family', () => {
-    expect(metricPlugins.map((p) => p.name)).toEqual(['map', 'segment_map', 'topk', 'lta_ed', 'continual', 'online_user']);
+    expect(metricPlugins.map((p) => p.name)).toEqual(['map', 'segment_map', 'topk', 'lta_ed', 'continual', 'online_user', 'retrieval']);
     for (const p of metricPlugins) expect(p.kind).toBe('metric');
     expect(metricRegistry().get('metric:map').name).toBe('map');
   });
