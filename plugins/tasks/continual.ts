@@ -19,6 +19,7 @@ import type { IndexSampler } from '../samplers/sampler.ts';
 import type { Batch, Experience, ExtraLoss, QuadraticPenalty, Sample, Strategy, StrategyContext } from '../strategies/events.ts';
 import { foldPenalty } from '../strategies/fold-penalty.ts';
 import { StrategyTemplate } from '../strategies/template.ts';
+import { concatTyped } from './arrays.ts';
 import { pickInput } from './evaluation.ts';
 import { pluginAt, pluginNamed } from './plugin-nodes.ts';
 import { Progress } from './progress.ts';
@@ -199,18 +200,15 @@ export class ContinualTask implements Task {
     let streamSteps = 0;
     let folded: { from: ExtraLoss; penalty: FoldedPenalty } | null = null;
     const shapes = Object.fromEntries(runner.compiled.params.map((p) => [p.name, p.shape.reduce((a, b) => a * b, 1)]));
+    const theta = () => Object.fromEntries(Object.entries(runner.parameters()).map(([k, v]) => [k, v.data]));
     const newTemplate = () => {
       const strategy = pluginAt<Strategy<StreamSample>>(this.config, this.registry, 'continual', o.nodes.strategy, 'strategy');
       return new StrategyTemplate<StreamSample>(strategy.plugins, {
         context: {
           trainBatchSize: o.batch_size,
           warn: (m) => log.warn(m),
-          parameters: () => Object.fromEntries(Object.entries(runner.parameters()).map(([k, v]) => [k, v.data])),
-          gradients: (items) =>
-            sampleGradients.compute(
-              Object.fromEntries(Object.entries(runner.parameters()).map(([k, v]) => [k, v.data])),
-              items.map((s) => ({ inputs: { [inputName]: s.input }, target: s.target })),
-            ),
+          parameters: theta,
+          gradients: (items) => sampleGradients.compute(theta(), items.map((s) => ({ inputs: { [inputName]: s.input }, target: s.target }))),
         },
       });
     };
@@ -243,7 +241,7 @@ export class ContinualTask implements Task {
       const penalty = this.penaltyOf(ctx.extraLoss, shapes, folded);
       folded = penalty;
       const [value] = await r.run({
-        inputs: { [inputName]: concatRows(batch.inputs) },
+        inputs: { [inputName]: concatTyped(batch.inputs, (n) => new Float32Array(n)) },
         targets: BigInt64Array.from(batch.targets.flat(), (v) => BigInt(v)),
         lrs: [lrAt(r.step + 1)],
         penalty: penalty?.penalty,
@@ -317,16 +315,6 @@ function chunks<S extends Sample<Float32Array, number[]>>(items: readonly S[], s
   for (let i = 0; i < items.length; i += size) {
     const rows = items.slice(i, i + size);
     out.push({ inputs: rows.map((s) => s.input), targets: rows.map((s) => s.target), indices: rows.map((s) => s.index ?? i), memory: 0 });
-  }
-  return out;
-}
-
-function concatRows(rows: readonly Float32Array[]): Float32Array {
-  const out = new Float32Array(rows.reduce((n, r) => n + r.length, 0));
-  let at = 0;
-  for (const r of rows) {
-    out.set(r, at);
-    at += r.length;
   }
   return out;
 }

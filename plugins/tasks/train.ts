@@ -12,10 +12,11 @@ import { inject, injectable } from '../../core/plugins/di.ts';
 import type { JobContext, Task } from '../../core/plugins/interfaces.ts';
 import { definePlugin, type PluginRegistry } from '../../core/plugins/registry.ts';
 import { CONFIG, JOB_CONTEXT, PLUGIN_CONFIG, REGISTRY } from '../../core/plugins/tokens.ts';
-import { buildMetrics, evaluateModel, pickInput, type Batched, type Dataset, type DatasetSource, type IndexSampler, type Metric } from './evaluation.ts';
+import { buildMetrics, evaluateModel, pickInput, type Dataset, type DatasetSource, type IndexSampler, type Metric } from './evaluation.ts';
 import type { LtaInput } from '../metrics/lta.ts';
 import type { Metric as MetricOf } from '../metrics/metric.ts';
 import type { RetrievalBatch } from '../metrics/retrieval.ts';
+import { concatTyped } from './arrays.ts';
 import { evaluateColumns } from './forecast.ts';
 import { evaluatePairs } from './retrieval-eval.ts';
 import { pluginAt, pluginNamed } from './plugin-nodes.ts';
@@ -164,12 +165,12 @@ export class TrainTask implements Task {
         const t0 = performance.now();
         const group = batches.slice(b, b + K);
         const read = group.map((idx) => train.getBatch(idx));
-        const inputs = Object.fromEntries(modelInputs.map((mi) => [mi.name, concat(read.map((r) => pickInput(r, mi.name, modelInputs.length)))]));
+        const inputs = Object.fromEntries(modelInputs.map((mi) => [mi.name, concatTyped(read.map((r) => pickInput(r, mi.name, modelInputs.length).data), (n) => new Float32Array(n))]));
         const targets =
           loss.targetKind === 'none'
             ? undefined
             : layout
-              ? concatColumns(read.map((r) => targetColumns(r, layout)))
+              ? concatTyped(read.map((r) => targetColumns(r, layout)), (n) => new BigInt64Array(n))
               : targetArray(loss.targetKind, read.map((r) => r.targets[target]!.data));
         const lrs = group.map((_, k) => baseLr * (schedule ? schedule.factor(runner.step + k + 1) : 1));
         const t1 = performance.now();
@@ -240,38 +241,10 @@ export class TrainTask implements Task {
 
 }
 
-function concat(parts: Batched<Float32Array>[]): Float32Array {
-  if (parts.length === 1) return parts[0]!.data;
-  const out = new Float32Array(parts.reduce((n, p) => n + p.data.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p.data, at);
-    at += p.data.length;
-  }
-  return out;
-}
-
-function concatColumns(parts: BigInt64Array[]): BigInt64Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new BigInt64Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 function targetArray(kind: LossModule['targetKind'], parts: Array<Float32Array | Int32Array>): Float32Array | BigInt64Array | undefined {
   if (kind === 'none') return undefined;
   if (kind === 'index') return BigInt64Array.from(parts.flatMap((p) => Array.from(p, (v) => BigInt(v))));
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatTyped(parts.map((p) => (p instanceof Float32Array ? p : Float32Array.from(p))), (n) => new Float32Array(n));
 }
 
 export const plugin = definePlugin({
