@@ -12,7 +12,8 @@ import { inject, injectable } from '../../core/plugins/di.ts';
 import type { JobContext, Task } from '../../core/plugins/interfaces.ts';
 import { definePlugin, type PluginRegistry } from '../../core/plugins/registry.ts';
 import { CONFIG, JOB_CONTEXT, PLUGIN_CONFIG, REGISTRY } from '../../core/plugins/tokens.ts';
-import { buildMetrics, evaluateModel, pickInput, type Batched, type Dataset, type DatasetSource, type IndexSampler, type Metric } from './evaluation.ts';
+import { buildMetrics, evaluateModel, pickInput, type Batched, type Dataset, type DatasetBatch, type DatasetSource, type IndexSampler, type Metric } from './evaluation.ts';
+import { batchReader, type BatchReader } from '../datasets/prefetch.ts';
 import { pluginAt, pluginNamed } from './plugin-nodes.ts';
 import { Progress } from './progress.ts';
 
@@ -25,6 +26,7 @@ interface TrainOptions {
   checkpoint_every: number;
   resume: string | null;
   log_every: number;
+  prefetch: number;
   train_split: string;
   eval_split: string | null;
   target: string;
@@ -58,10 +60,13 @@ export class TrainTask implements Task {
     const train = await source.load(o.train_split);
     const evalSet = o.eval_split ? await source.load(o.eval_split) : null;
     for (const d of [train, evalSet]) for (const s of d?.skipped ?? []) log.warn(`skipped ${s.count} samples: ${s.reason} (e.g. ${s.examples.join(', ')})`);
+    // Training batches are read in a worker thread, started now to load the split while the step compiles.
+    const reader = batchReader(train, { depth: o.prefetch, config: this.config, path: o.nodes.data, split: o.train_split, registry: this.registry, signal: this.job.signal, notice: (l) => log.warn(l) });
     // Datasets hold open HDF5 files: close them whatever happens (a sweep on the local launcher runs jobs in one process).
     try {
-      return await this.trainOn(train, evalSet, seed, engine);
+      return await this.trainOn(train, reader, evalSet, seed, engine);
     } finally {
+      await reader.close();
       train.close();
       evalSet?.close();
     }
@@ -69,6 +74,7 @@ export class TrainTask implements Task {
 
   private async trainOn(
     train: Dataset,
+    reader: BatchReader<DatasetBatch>,
     evalSet: Dataset | null,
     seed: number,
     engine: { device?: Device; threads?: number; graph_optimization?: GraphOptimization; steps_per_run?: number },
@@ -136,6 +142,8 @@ export class TrainTask implements Task {
     let last: Record<string, number> = {};
     let dataMs = 0;
     let computeMs = 0;
+    // One stream over every epoch left: reading runs ahead through evaluations and checkpoints too.
+    const stream = reader.read(orderFrom(sampler, startEpoch, startBatch, o.epochs));
 
     for (let epoch = startEpoch; epoch < o.epochs && runner.step < totalSteps; epoch++) {
       const batches = [...sampler.batches(epoch)];
@@ -144,7 +152,7 @@ export class TrainTask implements Task {
         if (this.job.signal.aborted) throw new VidraError('interrupted');
         const t0 = performance.now();
         const group = batches.slice(b, b + K);
-        const read = group.map((idx) => train.getBatch(idx));
+        const read = await Promise.all(group.map(() => stream.next()));
         const inputs = Object.fromEntries(modelInputs.map((mi) => [mi.name, concat(read.map((r) => pickInput(r, mi.name, modelInputs.length)))]));
         const targets = loss.targetKind === 'none' ? undefined : targetArray(loss.targetKind, read.map((r) => r.targets[o.target]!.data));
         const lrs = group.map((_, k) => baseLr * (schedule ? schedule.factor(runner.step + k + 1) : 1));
@@ -192,6 +200,11 @@ export class TrainTask implements Task {
 
 }
 
+/** The index batches of epochs [epoch, epochs), from batch `batch` of the first (samplers replay an epoch identically). */
+function* orderFrom(sampler: IndexSampler, epoch: number, batch: number, epochs: number): Generator<number[]> {
+  for (let e = epoch; e < epochs; e++) yield* [...sampler.batches(e)].slice(e === epoch ? batch : 0);
+}
+
 function concat(parts: Batched<Float32Array>[]): Float32Array {
   if (parts.length === 1) return parts[0]!.data;
   const out = new Float32Array(parts.reduce((n, p) => n + p.data.length, 0));
@@ -230,6 +243,7 @@ export const plugin = definePlugin({
       checkpoint_every: { type: 'integer', minimum: 1, default: 1, description: 'checkpoint every k epochs (and after the last)' },
       resume: { type: ['string', 'null'], default: null, description: 'a run directory whose checkpoints/ this run continues from (bit-exactly)' },
       log_every: { type: 'integer', minimum: 1, default: 10, description: 'write a metrics.jsonl line every k steps' },
+      prefetch: { type: 'integer', minimum: 0, default: 2, description: 'training batches read ahead in a worker thread (0: read in the main thread when needed)' },
       train_split: { type: 'string', default: 'train' },
       eval_split: { type: ['string', 'null'], default: 'val' },
       target: { type: 'string', default: 'labels', description: "the dataset target the loss reads (e.g. labels, verb)" },
