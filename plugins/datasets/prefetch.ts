@@ -88,7 +88,12 @@ function ordered<B>(order: Iterable<readonly number[]>, depth: number, request: 
       while (inFlight.length <= depth && !done) {
         const r = it.next();
         if (r.done) done = true;
-        else inFlight.push(request(r.value));
+        else {
+          const p = request(r.value);
+          // A batch read ahead that fails surfaces when the loop takes it, not as an unhandled rejection now.
+          p.catch(() => {});
+          inFlight.push(p);
+        }
       }
       return inFlight.shift() ?? Promise.reject(new VidraError('read past the end of the order of batches'));
     },
@@ -119,6 +124,8 @@ class WorkerReader<B> implements BatchReader<B> {
   /** Set once reads can no longer succeed (closed, interrupted, the worker died). */
   private failure: Error | null = null;
   private mainThread = false;
+  /** The worker's termination, once asked for. */
+  private stopping: Promise<void> | undefined;
   private readonly onAbort = () => {
     this.stop(new VidraError('interrupted'));
   };
@@ -160,8 +167,6 @@ class WorkerReader<B> implements BatchReader<B> {
     if (this.mainThread) return new Promise((resolve) => resolve(this.dataset.getBatch(indices)));
     const id = this.nextId++;
     const p = new Promise<B>((resolve, reject) => this.pending.set(id, { indices, resolve, reject }));
-    // Rejections of batches read ahead surface when the loop takes them, not as unhandled rejections now.
-    p.catch(() => {});
     this.worker!.ref();
     this.worker!.postMessage({ id, indices } satisfies ToWorker);
     return p;
@@ -175,6 +180,9 @@ class WorkerReader<B> implements BatchReader<B> {
   }
 
   private receive(m: FromWorker): void {
+    // Replies still on their way when the worker was stopped: unreferencing it now would let the process
+    // exit while close() waits for the thread to end.
+    if (this.stopping) return;
     // The worker's dataset is built from the same config node as `dataset`: its batches are B's.
     if (m.type === 'batch') this.settle(m.id)?.resolve(m.batch as B);
     else if (m.type === 'error') this.settle(m.id)?.reject(fromWire(m.error));
@@ -208,10 +216,15 @@ class WorkerReader<B> implements BatchReader<B> {
     return this.detach();
   }
 
-  private async detach(): Promise<void> {
+  private detach(): Promise<void> {
     this.options.signal?.removeEventListener('abort', this.onAbort);
-    if (!this.worker) return;
-    this.worker.removeAllListeners('exit');
-    await this.worker.terminate();
+    if (!this.worker) return Promise.resolve();
+    if (!this.stopping) {
+      this.worker.removeAllListeners('exit');
+      // Referenced until it has stopped: an unreferenced thread's termination keeps no awaiting caller alive.
+      this.worker.ref();
+      this.stopping = this.worker.terminate().then(() => {});
+    }
+    return this.stopping;
   }
 }
