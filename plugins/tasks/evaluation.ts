@@ -65,13 +65,16 @@ export async function evaluateModel(args: {
   target: string;
   numClasses: number;
   metrics: Metric[];
+  /** Reads the batches, e.g. ahead in a worker thread (datasets/prefetch.ts); default: `data.getBatch`. */
+  reader?: { read(order: Iterable<readonly number[]>): { next(): Promise<DatasetBatch> } };
 }): Promise<Record<string, number>> {
   const { forward, params, model, data, target, numClasses, metrics } = args;
   const size = forward.batchSize;
   const inputs = model.inputs();
-  for (let start = 0; start < data.length; start += size) {
-    const idx = Array.from({ length: Math.min(size, data.length - start) }, (_, i) => start + i);
-    const batch = data.getBatch(idx);
+  const order = Array.from({ length: Math.ceil(data.length / size) }, (_, k) => Array.from({ length: Math.min(size, data.length - k * size) }, (_, i) => k * size + i));
+  const stream = args.reader?.read(order);
+  for (const idx of order) {
+    const batch = stream ? await stream.next() : data.getBatch(idx);
     // The graph has a fixed batch: pad the last one with zeros and read only the real rows.
     const feeds = Object.fromEntries(inputs.map((mi) => [mi.name, padRows(pickInput(batch, mi.name, inputs.length).data, idx.length, size)]));
     const { logits } = await forward.run(params, feeds);

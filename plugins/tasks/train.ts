@@ -60,13 +60,15 @@ export class TrainTask implements Task {
     const train = await source.load(o.train_split);
     const evalSet = o.eval_split ? await source.load(o.eval_split) : null;
     for (const d of [train, evalSet]) for (const s of d?.skipped ?? []) log.warn(`skipped ${s.count} samples: ${s.reason} (e.g. ${s.examples.join(', ')})`);
-    // Training batches are read in a worker thread, started now to load the split while the step compiles.
-    const reader = batchReader(train, { depth: o.prefetch, config: this.config, path: o.nodes.data, split: o.train_split, registry: this.registry, signal: this.job.signal, notice: (l) => log.warn(l) });
+    // Batches are read in worker threads, started now to load the splits while the step compiles.
+    const readerOf = (split: string, d: Dataset) => batchReader(d, { depth: o.prefetch, config: this.config, path: o.nodes.data, split, registry: this.registry, signal: this.job.signal, notice: (l) => log.warn(l) });
+    const reader = readerOf(o.train_split, train);
+    this.evalReader = o.eval_split && evalSet && o.metrics.length > 0 ? readerOf(o.eval_split, evalSet) : undefined;
     // Datasets hold open HDF5 files: close them whatever happens (a sweep on the local launcher runs jobs in one process).
     try {
       return await this.trainOn(train, reader, evalSet, seed, engine);
     } finally {
-      await reader.close();
+      await Promise.all([reader.close(), this.evalReader?.close()]);
       train.close();
       evalSet?.close();
     }
@@ -189,13 +191,14 @@ export class TrainTask implements Task {
 
   private forward?: ForwardRunner;
   private engineThreads?: number;
+  private evalReader?: BatchReader<DatasetBatch>;
 
   private async evaluate(model: ModelModule, runner: TrainStepRunner, data: Dataset, train: Dataset, numClasses: number): Promise<Record<string, number>> {
     const o = this.options;
     // The evaluation graph is compiled once per run: it takes the parameters as inputs.
     this.forward ??= await ForwardRunner.create(model, runner.compiled.params, o.eval_batch_size, { device: runner.provider, threads: this.engineThreads });
     const metrics = buildMetrics(o.metrics, train, o.target, (name, options) => pluginNamed<Metric>(this.registry, 'metric', name, options));
-    return evaluateModel({ forward: this.forward, params: runner.parameters(), model, data, target: o.target, numClasses, metrics });
+    return evaluateModel({ forward: this.forward, params: runner.parameters(), model, data, target: o.target, numClasses, metrics, reader: this.evalReader });
   }
 
 }
