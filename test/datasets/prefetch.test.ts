@@ -259,6 +259,15 @@ describe('the worker stops on close and on abort; reading falls back to the main
     expect(r).toEqual({ code: 0, out: 'done\n' });
   });
 
+  it('a process that closes its reader after a failed read exits normally (replies still arriving)', { timeout: T }, async () => {
+    const r = await exits(script(`
+      const reader = batchReader(train, { depth: 6, config, path: 'data', split: 'train', registry: builtinRegistry() });
+      const s = reader.read(order.map(() => [99999]));
+      console.log(await s.next().catch((e) => e.name));
+      await reader.close();`));
+    expect(r).toEqual({ code: 0, out: 'VidraError\ndone\n' });
+  });
+
   it('a process aborted while the worker reads ahead exits', { timeout: T }, async () => {
     const r = await exits(script(`
       const abort = new AbortController();
