@@ -32,6 +32,7 @@ export { compileTrainStep, TrainStepRunner, NonFiniteLossError, type TrainStepSp
 export type { LossModule, OptimizerModule, ScheduleModule, ModelModule, ParameterSpec } from './core/engine/modules.ts';
 export { evaluateLoss, createLoss } from './plugins/losses/evaluate.ts';
 export { createPlugin, builtinRegistry } from './plugins/create.ts';
+export { batchReader, type BatchReader, type BatchSource, type BatchStream, type PrefetchOptions } from './plugins/datasets/prefetch.ts';
 
 // Metrics of the workflows.
 export {

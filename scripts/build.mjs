@@ -48,7 +48,8 @@ const { build } = await import('esbuild');
 // packages. Bundled CommonJS code gets a real `require` for Node's built-ins.
 const result = await build({
   metafile: true,
-  entryPoints: { cli: join(root, 'core/cli/main.ts'), index: join(root, 'index.ts') },
+  // The data prefetch worker thread has an entry of its own: a Worker runs a file (plugins/datasets/prefetch.ts).
+  entryPoints: { cli: join(root, 'core/cli/main.ts'), index: join(root, 'index.ts'), 'prefetch-worker': join(root, 'plugins/datasets/prefetch-worker.ts') },
   outdir: join(root, 'dist'),
   outExtension: { '.js': '.js' },
   bundle: true,

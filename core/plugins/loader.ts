@@ -27,6 +27,7 @@ export async function loadPluginModule(registry: PluginRegistry, spec: string, r
   } else {
     throw new VidraError(`the plugin module '${spec}' exports neither 'plugins' (an array of plugin definitions) nor 'register(registry)'`);
   }
+  registry.modules.push({ spec, root });
 }
 
 function resolvePackage(spec: string, root: string): string {

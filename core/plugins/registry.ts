@@ -30,6 +30,11 @@ export function definePlugin<T>(def: PluginDefinition<T>): PluginDefinition<T> {
 
 /** One registry per plugin kind (mmengine style); names are looked up, never imported. */
 export class PluginRegistry {
+  /**
+   * The plugin modules loaded into it (project settings): each as listed, with the directory it resolves
+   * from. Another thread (the data prefetch worker) loads them again to build the same plugins.
+   */
+  readonly modules: Array<{ spec: string; root: string }> = [];
   private readonly kinds = new Map<PluginKind, Map<string, PluginDefinition>>(PLUGIN_KINDS.map((k) => [k, new Map()]));
 
   register(def: PluginDefinition, options: { replace?: boolean } = {}): void {

@@ -62,6 +62,18 @@ export function buildMetrics(names: readonly string[], train: Dataset, target: s
   );
 }
 
+/** What reads evaluation batches in the background (plugins/datasets/prefetch.ts). */
+export interface EvalReader {
+  read(order: Iterable<readonly number[]>): { next(): Promise<DatasetBatch> };
+}
+
+/** Every sample of `data` in order, in batches of `size` (the last one smaller), read through `reader` when given. */
+export async function* evalBatches(data: Dataset, size: number, reader?: EvalReader): AsyncGenerator<{ idx: number[]; batch: DatasetBatch }> {
+  const order = Array.from({ length: Math.ceil(data.length / size) }, (_, k) => Array.from({ length: Math.min(size, data.length - k * size) }, (_, i) => k * size + i));
+  const stream = reader?.read(order);
+  for (const idx of order) yield { idx, batch: stream ? await stream.next() : data.getBatch(idx) };
+}
+
 /** Runs the forward graph over every sample of `data` and returns the metrics' values. */
 export async function evaluateModel(args: {
   forward: ForwardRunner;
@@ -71,12 +83,12 @@ export async function evaluateModel(args: {
   target: string;
   numClasses: number;
   metrics: Metric[];
+  /** Reads the batches, e.g. ahead in a worker thread (datasets/prefetch.ts); default: `data.getBatch`. */
+  reader?: EvalReader;
 }): Promise<Record<string, number>> {
   const { forward, params, model, data, target, numClasses, metrics } = args;
   const size = forward.batchSize;
-  for (let start = 0; start < data.length; start += size) {
-    const idx = Array.from({ length: Math.min(size, data.length - start) }, (_, i) => start + i);
-    const batch = data.getBatch(idx);
+  for await (const { idx, batch } of evalBatches(data, size, args.reader)) {
     const { logits } = await forward.run(params, forwardFeeds(batch, model, idx.length, size));
     const C = logits.length / size;
     const scores = idx.map((_, r) => Array.from(logits.subarray(r * C, (r + 1) * C)));

@@ -7,7 +7,7 @@ import { VidraError } from '../../core/config/errors.ts';
 import { mulberry32 } from '../../core/random.ts';
 import type { LtaInput } from '../metrics/lta.ts';
 import type { Metric as MetricOf } from '../metrics/metric.ts';
-import { forwardFeeds, type Dataset, type Metric } from './evaluation.ts';
+import { evalBatches, forwardFeeds, type Dataset, type EvalReader, type Metric } from './evaluation.ts';
 import { sectionScores, type TargetColumns } from './targets.ts';
 
 /** Draws `k` class ids from softmax(scores) with `random` (inverse CDF), as torch's Categorical(logits).sample(). */
@@ -44,6 +44,7 @@ export async function evaluateColumns(args: {
   data: Dataset;
   layout: readonly TargetColumns[];
   metrics: ColumnMetrics;
+  reader?: EvalReader;
 }): Promise<Record<string, number>> {
   const { forward, params, model, data, layout, metrics } = args;
   const size = forward.batchSize;
@@ -53,9 +54,7 @@ export async function evaluateColumns(args: {
     throw new VidraError('task.metrics: lta_ed scores forecasts of verbs and nouns: set task.target to [verb, noun] with as many future steps each');
   }
   const random = mulberry32(metrics.forecast?.seed ?? 0);
-  for (let start = 0; start < data.length; start += size) {
-    const idx = Array.from({ length: Math.min(size, data.length - start) }, (_, i) => start + i);
-    const batch = data.getBatch(idx);
+  for await (const { idx, batch } of evalBatches(data, size, args.reader)) {
     const { logits } = await forward.run(params, forwardFeeds(batch, model, idx.length, size));
     const width = logits.length / size;
     const labels = (l: TargetColumns, r: number) => Array.from(batch.targets[l.name]!.data.subarray(r * l.width, (r + 1) * l.width), Number);

@@ -5,7 +5,7 @@ import type { ModelModule } from '../../core/engine/modules.ts';
 import { VidraError } from '../../core/config/errors.ts';
 import type { RetrievalBatch } from '../metrics/retrieval.ts';
 import type { Metric } from '../metrics/metric.ts';
-import { forwardFeeds, type Dataset } from './evaluation.ts';
+import { evalBatches, forwardFeeds, type Dataset, type EvalReader } from './evaluation.ts';
 
 export async function evaluatePairs(args: {
   forward: ForwardRunner;
@@ -13,12 +13,12 @@ export async function evaluatePairs(args: {
   model: ModelModule;
   data: Dataset;
   metric: Metric<RetrievalBatch>;
+  reader?: EvalReader;
 }): Promise<Record<string, number>> {
   const { forward, params, model, data, metric } = args;
   const size = forward.batchSize;
-  for (let start = 0; start < data.length; start += size) {
-    const n = Math.min(size, data.length - start);
-    const batch = data.getBatch(Array.from({ length: n }, (_, i) => start + i));
+  for await (const { idx, batch } of evalBatches(data, size, args.reader)) {
+    const n = idx.length;
     const { logits, other } = await forward.run(params, forwardFeeds(batch, model, n, size));
     if (!other) throw new VidraError('retrieval needs a model with two embeddings (e.g. clip_projection)');
     const dim = logits.length / size;

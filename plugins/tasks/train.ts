@@ -12,7 +12,8 @@ import { inject, injectable } from '../../core/plugins/di.ts';
 import type { JobContext, Task } from '../../core/plugins/interfaces.ts';
 import { definePlugin, type PluginRegistry } from '../../core/plugins/registry.ts';
 import { CONFIG, JOB_CONTEXT, PLUGIN_CONFIG, REGISTRY } from '../../core/plugins/tokens.ts';
-import { buildMetrics, evaluateModel, pickInput, type Dataset, type DatasetSource, type IndexSampler, type Metric } from './evaluation.ts';
+import { buildMetrics, evaluateModel, pickInput, type Dataset, type DatasetBatch, type DatasetSource, type IndexSampler, type Metric } from './evaluation.ts';
+import { batchReader, type BatchReader } from '../datasets/prefetch.ts';
 import type { LtaInput } from '../metrics/lta.ts';
 import type { Metric as MetricOf } from '../metrics/metric.ts';
 import type { RetrievalBatch } from '../metrics/retrieval.ts';
@@ -32,6 +33,7 @@ interface TrainOptions {
   checkpoint_every: number;
   resume: string | null;
   log_every: number;
+  prefetch: number;
   train_split: string;
   eval_split: string | null;
   target: string | string[];
@@ -66,10 +68,15 @@ export class TrainTask implements Task {
     const train = await source.load(o.train_split);
     const evalSet = o.eval_split ? await source.load(o.eval_split) : null;
     for (const d of [train, evalSet]) for (const s of d?.skipped ?? []) log.warn(`skipped ${s.count} samples: ${s.reason} (e.g. ${s.examples.join(', ')})`);
+    // Batches are read in worker threads, started now to load the splits while the step compiles.
+    const readerOf = (split: string, d: Dataset) => batchReader(d, { depth: o.prefetch, config: this.config, path: o.nodes.data, split, registry: this.registry, signal: this.job.signal, notice: (l) => log.warn(l) });
+    const reader = readerOf(o.train_split, train);
+    this.evalReader = o.eval_split && evalSet && o.metrics.length > 0 ? readerOf(o.eval_split, evalSet) : undefined;
     // Datasets hold open HDF5 files: close them whatever happens (a sweep on the local launcher runs jobs in one process).
     try {
-      return await this.trainOn(train, evalSet, seed, engine);
+      return await this.trainOn(train, reader, evalSet, seed, engine);
     } finally {
+      await Promise.all([reader.close(), this.evalReader?.close()]);
       train.close();
       evalSet?.close();
     }
@@ -77,6 +84,7 @@ export class TrainTask implements Task {
 
   private async trainOn(
     train: Dataset,
+    reader: BatchReader<DatasetBatch>,
     evalSet: Dataset | null,
     seed: number,
     engine: { device?: Device; threads?: number; graph_optimization?: GraphOptimization; steps_per_run?: number },
@@ -156,6 +164,8 @@ export class TrainTask implements Task {
     let last: Record<string, number> = {};
     let dataMs = 0;
     let computeMs = 0;
+    // One stream over every epoch left: reading runs ahead through evaluations and checkpoints too.
+    const stream = reader.read(orderFrom(sampler, startEpoch, startBatch, o.epochs));
 
     for (let epoch = startEpoch; epoch < o.epochs && runner.step < totalSteps; epoch++) {
       const batches = [...sampler.batches(epoch)];
@@ -164,7 +174,7 @@ export class TrainTask implements Task {
         if (this.job.signal.aborted) throw new VidraError('interrupted');
         const t0 = performance.now();
         const group = batches.slice(b, b + K);
-        const read = group.map((idx) => train.getBatch(idx));
+        const read = await Promise.all(group.map(() => stream.next()));
         const inputs = Object.fromEntries(modelInputs.map((mi) => [mi.name, concatTyped(read.map((r) => pickInput(r, mi.name, modelInputs.length).data), (n) => new Float32Array(n))]));
         const targets =
           loss.targetKind === 'none'
@@ -206,6 +216,7 @@ export class TrainTask implements Task {
 
   private forward?: ForwardRunner;
   private engineThreads?: number;
+  private evalReader?: BatchReader<DatasetBatch>;
 
   private async evaluate(
     model: ModelModule,
@@ -223,7 +234,7 @@ export class TrainTask implements Task {
     const make = (name: string, options: Record<string, unknown>) => pluginNamed<Metric>(this.registry, 'metric', name, options);
     if (model.inputs().length > 1 && o.metrics.includes('retrieval')) {
       const metric = pluginNamed<MetricOf<RetrievalBatch>>(this.registry, 'metric', 'retrieval', {});
-      return evaluatePairs({ forward: this.forward, params: runner.parameters(), model, data, metric });
+      return evaluatePairs({ forward: this.forward, params: runner.parameters(), model, data, metric, reader: this.evalReader });
     }
     if (layout) {
       const verb = layout.find((l) => l.name === 'verb');
@@ -233,12 +244,17 @@ export class TrainTask implements Task {
           : undefined,
         perTarget: o.metrics.filter((m) => m !== 'lta_ed').flatMap((m) => layout.map((l) => ({ target: l.name, metric: make(m, {}) }))),
       };
-      return evaluateColumns({ forward: this.forward, params: runner.parameters(), model, data, layout, metrics });
+      return evaluateColumns({ forward: this.forward, params: runner.parameters(), model, data, layout, metrics, reader: this.evalReader });
     }
     const metrics = buildMetrics(o.metrics, train, target, make);
-    return evaluateModel({ forward: this.forward, params: runner.parameters(), model, data, target, numClasses, metrics });
+    return evaluateModel({ forward: this.forward, params: runner.parameters(), model, data, target, numClasses, metrics, reader: this.evalReader });
   }
 
+}
+
+/** The index batches of epochs [epoch, epochs), from batch `batch` of the first (samplers replay an epoch identically). */
+function* orderFrom(sampler: IndexSampler, epoch: number, batch: number, epochs: number): Generator<number[]> {
+  for (let e = epoch; e < epochs; e++) yield* [...sampler.batches(e)].slice(e === epoch ? batch : 0);
 }
 
 function targetArray(kind: LossModule['targetKind'], parts: Array<Float32Array | Int32Array>): Float32Array | BigInt64Array | undefined {
@@ -262,6 +278,7 @@ export const plugin = definePlugin({
       checkpoint_every: { type: 'integer', minimum: 1, default: 1, description: 'checkpoint every k epochs (and after the last)' },
       resume: { type: ['string', 'null'], default: null, description: 'a run directory whose checkpoints/ this run continues from (bit-exactly)' },
       log_every: { type: 'integer', minimum: 1, default: 10, description: 'write a metrics.jsonl line every k steps' },
+      prefetch: { type: 'integer', minimum: 0, default: 2, description: 'training batches read ahead in a worker thread (0: read in the main thread when needed)' },
       train_split: { type: 'string', default: 'train' },
       eval_split: { type: ['string', 'null'], default: 'val' },
       target: {
