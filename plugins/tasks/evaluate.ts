@@ -11,21 +11,24 @@ import { inject, injectable } from '../../core/plugins/di.ts';
 import type { JobContext, Task } from '../../core/plugins/interfaces.ts';
 import { definePlugin, type PluginRegistry } from '../../core/plugins/registry.ts';
 import { CONFIG, JOB_CONTEXT, PLUGIN_CONFIG, REGISTRY } from '../../core/plugins/tokens.ts';
-import { pluginAt, pluginNamed } from './plugin-nodes.ts';
-import { buildMetrics, evaluateModel, type DatasetSource, type Metric } from './evaluation.ts';
+import { pluginAt } from './plugin-nodes.ts';
+import type { DatasetSource } from './evaluation.ts';
+import { scoreModel, targetPlan } from './scoring.ts';
 
 interface EvaluateOptions {
   checkpoint: string;
   split: string;
   batch_size: number;
-  target: string;
+  target: string | string[];
   metrics: string[];
+  forecast_samples: number;
   nodes: { data: string; model: string };
 }
 
 /**
  * Evaluates a trained model: the parameters of `<checkpoint>/checkpoints/checkpoint.safetensors` (a run
- * directory of the train task) on `split`, with metric plugins. Writes `metrics.json` and one
+ * directory of the train task) on `split`, scored as the train task scores it (scoring.ts): metric plugins on
+ * one target, per target of a multi-head model (lta_ed forecasts), or retrieval for a contrastive model. Writes `metrics.json` and one
  * `metrics.jsonl` line.
  */
 @injectable()
@@ -54,15 +57,12 @@ export class EvaluateTask implements Task {
         const size = p.shape.reduce((a, b) => a * b, 1);
         if (t.data.length !== size) throw new VidraError(`task.checkpoint: '${p.name}' has ${t.data.length} values in ${dir}, the model at '${o.nodes.model}' needs ${size}`);
       }
-      const numClasses = data.numClasses[o.target];
-      if (numClasses === undefined) throw new VidraError(`task.target: the dataset has no target '${o.target}' (targets: ${Object.keys(data.numClasses).join(', ')})`);
+      const plan = targetPlan(model, o.target, data, o.metrics.includes('retrieval'));
       const engine = (this.config.select('engine', { default: {} }) ?? {}) as { device?: Device; threads?: number };
       const forward = await ForwardRunner.create(model, specs, o.batch_size, { device: engine.device, threads: engine.threads, notice: (l) => this.job.log.warn(l) });
-      const metrics = buildMetrics(o.metrics, train, o.target, (name, options) =>
-        pluginNamed<Metric>(this.registry, 'metric', name, options),
-      );
       const params = Object.fromEntries(Object.entries(ckpt.params).map(([k, t]) => [k, { data: t.data as Float32Array }]));
-      const values = await evaluateModel({ forward, params, model, data, target: o.target, numClasses, metrics });
+      const seed = Number(this.config.select('seed', { default: 0 }));
+      const values = await scoreModel({ forward, params, model, data, train, plan, metrics: o.metrics, registry: this.registry, forecastSamples: o.forecast_samples, seed });
       const result = { step: ckpt.step, split: o.split, ...values };
       appendFileSync(join(this.job.outputDir, 'metrics.jsonl'), `${JSON.stringify({ ...result, time: new Date().toISOString() })}\n`);
       writeFileAtomic(join(this.job.outputDir, 'metrics.json'), `${JSON.stringify(result, null, 2)}\n`);
@@ -85,7 +85,8 @@ export const plugin = definePlugin({
       checkpoint: { type: 'string', description: 'the run directory of a train run (its checkpoints/ is read)' },
       split: { type: 'string', default: 'val' },
       batch_size: { type: 'integer', minimum: 1, default: 64 },
-      target: { type: 'string', default: 'labels' },
+      target: { type: ['string', 'array'], items: { type: 'string' }, default: 'labels', description: 'as the train task’s: one target, or a list for a multi-head model' },
+      forecast_samples: { type: 'integer', minimum: 1, default: 5, description: 'lta_ed: K sequences sampled per forecast' },
       metrics: { type: 'array', items: { type: 'string' }, default: ['map', 'segment_map'] },
       nodes: {
         type: 'object',

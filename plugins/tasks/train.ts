@@ -12,17 +12,13 @@ import { inject, injectable } from '../../core/plugins/di.ts';
 import type { JobContext, Task } from '../../core/plugins/interfaces.ts';
 import { definePlugin, type PluginRegistry } from '../../core/plugins/registry.ts';
 import { CONFIG, JOB_CONTEXT, PLUGIN_CONFIG, REGISTRY } from '../../core/plugins/tokens.ts';
-import { buildMetrics, evaluateModel, pickInput, type Dataset, type DatasetBatch, type DatasetSource, type IndexSampler, type Metric } from './evaluation.ts';
+import { pickInput, type Dataset, type DatasetBatch, type DatasetSource, type IndexSampler } from './evaluation.ts';
 import { batchReader, type BatchReader } from '../datasets/prefetch.ts';
-import type { LtaInput } from '../metrics/lta.ts';
-import type { Metric as MetricOf } from '../metrics/metric.ts';
-import type { RetrievalBatch } from '../metrics/retrieval.ts';
 import { concatTyped } from './arrays.ts';
-import { evaluateColumns } from './forecast.ts';
-import { evaluatePairs } from './retrieval-eval.ts';
+import { scoreModel, targetPlan, type TargetPlan } from './scoring.ts';
 import { pluginAt, pluginNamed } from './plugin-nodes.ts';
 import { Progress } from './progress.ts';
-import { targetColumns, targetLayout, type TargetColumns } from './targets.ts';
+import { targetColumns } from './targets.ts';
 
 interface TrainOptions {
   epochs: number;
@@ -98,14 +94,15 @@ export class TrainTask implements Task {
     const baseLr = Number(this.config.get(`${o.nodes.optimizer}.lr`));
     // Contrastive losses (targetKind 'none') pair the model's two outputs and read no target; a multi-head
     // model's loss (index_columns) reads several targets laid out over its logit sections.
-    const targets = typeof o.target === 'string' ? [o.target] : o.target;
-    if (loss.targetKind !== 'index_columns' && targets.length !== 1) {
-      throw new VidraError(`task.target: the loss at '${o.nodes.loss}' reads one target; several targets need a multi-head model and loss multi_ce`);
+    const plan = targetPlan(model, o.target, train, loss.targetKind === 'none');
+    const { target, layout, numClasses } = plan;
+    if ((loss.targetKind === 'index_columns') !== (layout !== null)) {
+      throw new VidraError(
+        layout
+          ? `the model at '${o.nodes.model}' has several heads; train it with a loss over target columns (loss multi_ce)`
+          : `the loss at '${o.nodes.loss}' reads several target columns: it needs a multi-head model (e.g. multi_head)`,
+      );
     }
-    const target = targets[0]!;
-    const layout = loss.targetKind === 'index_columns' ? targetLayout(targets, train.getBatch([0]), model.sections?.() ?? []) : null;
-    const numClasses = loss.targetKind === 'none' || layout ? 0 : train.numClasses[target];
-    if (numClasses === undefined) throw new VidraError(`task.target: the dataset has no target '${target}' (targets: ${Object.keys(train.numClasses).join(', ')})`);
     const wrong = loss.targetKind === 'none' ? o.metrics.filter((m) => m !== 'retrieval') : o.metrics.filter((m) => m === 'retrieval');
     if (evalSet && wrong.length > 0) {
       throw new VidraError(
@@ -198,7 +195,7 @@ export class TrainTask implements Task {
       dataMs = computeMs = 0;
       const isLast = epoch === o.epochs - 1 || runner.step >= totalSteps;
       if (evalSet && o.metrics.length > 0 && ((epoch + 1) % o.eval_every === 0 || isLast)) {
-        last = await this.evaluate(model, runner, evalSet, train, numClasses, target, layout, seed);
+        last = await this.evaluate(model, runner, evalSet, train, plan, seed);
         emit({ step: runner.step, epoch, split: o.eval_split, ...last });
         log.info(`eval after epoch ${epoch}: ${Object.entries(last).map(([k, v]) => `${k}=${v.toFixed(4)}`).join(' ')}`);
       }
@@ -218,38 +215,24 @@ export class TrainTask implements Task {
   private engineThreads?: number;
   private evalReader?: BatchReader<DatasetBatch>;
 
-  private async evaluate(
-    model: ModelModule,
-    runner: TrainStepRunner,
-    data: Dataset,
-    train: Dataset,
-    numClasses: number,
-    target: string,
-    layout: TargetColumns[] | null,
-    seed: number,
-  ): Promise<Record<string, number>> {
+  private async evaluate(model: ModelModule, runner: TrainStepRunner, data: Dataset, train: Dataset, plan: TargetPlan, seed: number): Promise<Record<string, number>> {
     const o = this.options;
     // The evaluation graph is compiled once per run: it takes the parameters as inputs.
     this.forward ??= await ForwardRunner.create(model, runner.compiled.params, o.eval_batch_size, { device: runner.provider, threads: this.engineThreads });
-    const make = (name: string, options: Record<string, unknown>) => pluginNamed<Metric>(this.registry, 'metric', name, options);
-    if (model.inputs().length > 1 && o.metrics.includes('retrieval')) {
-      const metric = pluginNamed<MetricOf<RetrievalBatch>>(this.registry, 'metric', 'retrieval', {});
-      return evaluatePairs({ forward: this.forward, params: runner.parameters(), model, data, metric, reader: this.evalReader });
-    }
-    if (layout) {
-      const verb = layout.find((l) => l.name === 'verb');
-      const metrics = {
-        forecast: o.metrics.includes('lta_ed')
-          ? { metric: pluginNamed<MetricOf<LtaInput>>(this.registry, 'metric', 'lta_ed', { z: verb?.width ?? 1, num_nouns: train.numClasses.noun ?? 1 }), samples: o.forecast_samples, seed }
-          : undefined,
-        perTarget: o.metrics.filter((m) => m !== 'lta_ed').flatMap((m) => layout.map((l) => ({ target: l.name, metric: make(m, {}) }))),
-      };
-      return evaluateColumns({ forward: this.forward, params: runner.parameters(), model, data, layout, metrics, reader: this.evalReader });
-    }
-    const metrics = buildMetrics(o.metrics, train, target, make);
-    return evaluateModel({ forward: this.forward, params: runner.parameters(), model, data, target, numClasses, metrics, reader: this.evalReader });
+    return scoreModel({
+      forward: this.forward,
+      params: runner.parameters(),
+      model,
+      data,
+      train,
+      plan,
+      metrics: o.metrics,
+      registry: this.registry,
+      forecastSamples: o.forecast_samples,
+      seed,
+      reader: this.evalReader,
+    });
   }
-
 }
 
 /** The index batches of epochs [epoch, epochs), from batch `batch` of the first (samplers replay an epoch identically). */

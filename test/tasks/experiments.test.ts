@@ -26,6 +26,12 @@ describe('ego4d_lta: forecasting 20 future actions from clip features', () => {
     const cfg = parseYaml(read('runs/lta-a/.vidra/resolved.yaml')) as { model: { head: { repeat: number; num_inputs: number } } };
     expect(cfg.model.head).toMatchObject({ repeat: 20, num_inputs: 2 });
     expect(withoutTime(read('runs/lta-b/metrics.jsonl'))).toBe(withoutTime(read('runs/lta-a/metrics.jsonl')));
+
+    // The evaluate task scores the checkpoint the same way: the same forecasts, the same values.
+    const ev = await vidra(['data=synthetic_ego4d_lta', 'head=lta_forecast', 'task=evaluate', 'task.checkpoint=runs/lta-a', 'task.target=[verb,noun]', 'task.metrics=[lta_ed,topk]', 'task.batch_size=20', 'vidra.run.dir=runs/lta-eval']);
+    expect(ev.code, ev.stderr).toBe(0);
+    const { step, ...values } = m;
+    expect(metricsOf('runs/lta-eval')).toEqual({ step, split: 'val', ...values });
   });
 
   it('learns the forecasts it is trained on: ED@20 on the train split far below uniform guessing', { timeout: T }, async () => {
