@@ -1,4 +1,5 @@
 import { join, resolve } from 'node:path';
+import { writeFileAtomic } from '../../core/run/atomic.ts';
 import { inject, injectable } from '../../core/plugins/di.ts';
 import type { JobContext, Task } from '../../core/plugins/interfaces.ts';
 import { definePlugin } from '../../core/plugins/registry.ts';
@@ -44,6 +45,10 @@ export class MakeUserSplitsTask implements Task {
       log: (line) => this.job.log.info(line),
     });
     this.job.log.info(`user splits written to ${outDir}`);
+    // metrics.json: the summary's per-split numbers, flat, as every task's result file.
+    const result: Record<string, number> = {};
+    for (const [name, stats] of Object.entries(split.summary.splits)) for (const [k, v] of Object.entries(stats)) result[`${name}/${k}`] = v;
+    writeFileAtomic(join(this.job.outputDir, 'metrics.json'), `${JSON.stringify(result, null, 2)}\n`);
     return Object.fromEntries(Object.entries(split.splits).map(([name, users]) => [`${name}_users`, users.length]));
   }
 }

@@ -81,6 +81,12 @@ describe('the default experiment trains a long-tailed head on synthetic features
     expect(test).toHaveLength(3);
     expect(train.filter((u) => test.includes(u))).toEqual([]);
     expect(existsSync(join(dir, 'runs/split/usersplit/usersplit_summary.json'))).toBe(true);
+    // metrics.json: the summary's per-split numbers.
+    const summary = JSON.parse(read('runs/split/usersplit/usersplit_summary.json')) as { splits: Record<string, Record<string, number>> };
+    const metrics = JSON.parse(read('runs/split/metrics.json')) as Record<string, number>;
+    expect(metrics['train/users']).toBe(2);
+    expect(metrics['test/clips']).toBe(summary.splits.test!.clips);
+    expect(Object.keys(metrics)).toHaveLength(3 * 6);
   });
 
   it('evaluate reads a train run\'s checkpoint and reproduces its final evaluation', { timeout: T }, async () => {
