@@ -225,14 +225,16 @@ export class ContinualTask implements Task {
         const rows = batch.inputs.slice(0, current);
         const now = await predict(runner.parameters(), rows);
         const pop = await predict(population, rows);
-        const scoresOf = (p: { logits: Float32Array; width: number }, r: number, t: number) => sectionScores(p.logits, p.width, r, layout[t]!.sections[0]!);
-        const lossOf = (p: { logits: Float32Array; width: number }, r: number) => layout.reduce((s, l, t) => s + crossEntropy(scoresOf(p, r, t), batch.targets[r]![l.column]!), 0);
+        const scoresOf = (p: { logits: Float32Array; width: number }, r: number, l: TargetColumns) => sectionScores(p.logits, p.width, r, l.sections[0]!);
+        const lossOf = (p: { logits: Float32Array; width: number }, r: number) => layout.reduce((s, l) => s + crossEntropy(scoresOf(p, r, l), batch.targets[r]![l.column]!), 0);
+        const verb = layout.find((l) => l.name === 'verb')!;
+        const noun = layout.find((l) => l.name === 'noun')!;
         online.update({
           users: user,
-          verbScores: rows.map((_, r) => scoresOf(now, r, 0)),
-          nounScores: rows.map((_, r) => scoresOf(now, r, 1)),
-          verbLabels: rows.map((_, r) => batch.targets[r]![layout[0]!.column]!),
-          nounLabels: rows.map((_, r) => batch.targets[r]![layout[1]!.column]!),
+          verbScores: rows.map((_, r) => scoresOf(now, r, verb)),
+          nounScores: rows.map((_, r) => scoresOf(now, r, noun)),
+          verbLabels: rows.map((_, r) => batch.targets[r]![verb.column]!),
+          nounLabels: rows.map((_, r) => batch.targets[r]![noun.column]!),
           populationLosses: rows.map((_, r) => lossOf(pop, r)),
           losses: rows.map((_, r) => lossOf(now, r)),
         });
@@ -282,7 +284,7 @@ export class ContinualTask implements Task {
   private checkMetrics(layout: readonly TargetColumns[]): void {
     for (const m of this.options.metrics) {
       if (m === 'online_user') {
-        if (layout.length !== 2 || layout.some((l) => l.width !== 1)) {
+        if (layout.length !== 2 || layout.some((l) => l.width !== 1) || !['verb', 'noun'].every((n) => layout.some((l) => l.name === n))) {
           throw new VidraError(`task.metrics: online_user scores a verb and a noun per sample: set task.target to [verb, noun] (got [${layout.map((l) => l.name).join(', ')}])`);
         }
       } else if (m !== 'continual') {
