@@ -4,6 +4,7 @@ import { Config } from '../../core/config/config.ts';
 import { VidraError } from '../../core/config/errors.ts';
 import { ForwardRunner } from '../../core/engine/forward.ts';
 import type { LossModule, ModelModule, OptimizerModule, ScheduleModule } from '../../core/engine/modules.ts';
+import { saveCheckpoint } from '../../core/engine/safetensors.ts';
 import { SampleGradients } from '../../core/engine/sample-gradients.ts';
 import type { Device, GraphOptimization } from '../../core/engine/session.ts';
 import { TrainStepRunner, type FoldedPenalty } from '../../core/engine/train-step.ts';
@@ -59,7 +60,8 @@ interface StreamSample extends Sample<Float32Array, number[]> {
  * `evaluate_streams`: before training and after each user, every user's stream is evaluated, giving the accuracy
  * matrix of the `continual` metric (stream accuracy, forgetting, BWT, forward transfer, min-ACC / WC-ACC).
  * `reset_per_user`: each user starts from the population model with a fresh optimizer and strategy (user
- * adaptation; no cross-user matrix then). Writes metrics.jsonl (steps, evaluations) and metrics.json.
+ * adaptation; no cross-user matrix then). Writes metrics.jsonl (steps, evaluations), metrics.json and the final
+ * model as checkpoints/checkpoint.safetensors.
  */
 @injectable()
 export class ContinualTask implements Task {
@@ -276,6 +278,14 @@ export class ContinualTask implements Task {
     if (online) for (const [k, v] of Object.entries(online.compute())) final[`online/${k}`] = v;
     if (continual) Object.assign(final, this.continualValues(continual, layout));
     log.info(`final: ${fmt(final)}`);
+    // The model after the last user (with reset_per_user: adapted to the last user), for task=evaluate.
+    saveCheckpoint(join(this.job.outputDir, 'checkpoints'), {
+      params: runner.parameters(),
+      optimizerState: runner.optimizerState(),
+      step: runner.step,
+      optimizer: o.nodes.optimizer,
+      extra: { users: streams.map((s) => s.id) },
+    });
     writeFileAtomic(join(this.job.outputDir, 'metrics.json'), `${JSON.stringify(final, null, 2)}\n`);
     return final;
   }

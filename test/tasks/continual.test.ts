@@ -1,10 +1,12 @@
 // The continual task end to end through the CLI: the ego4d_continual experiment on synthetic Ego4D-format user
 // streams, with each strategy, the online and continual metrics, determinism and the errors it gives.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { experimentDir, jsonLines, withoutTime } from '../helpers/experiment.ts';
 
 const T = 120_000;
-const { vidra, read } = experimentDir('continual');
+const { dir, vidra, read } = experimentDir('continual');
 const metricsOf = (run: string) => JSON.parse(read(`${run}/metrics.json`)) as Record<string, number>;
 
 describe('continual: user streams with finetune, replay and ewc', () => {
@@ -38,6 +40,7 @@ describe('continual: user streams with finetune, replay and ewc', () => {
     const evals = jsonLines(read('runs/m/ewc/metrics.jsonl')).filter((l) => l.phase === 'eval');
     expect(evals.map((l) => l.after_user)).toEqual([null, ...users]);
     expect(jsonLines(read('runs/m/finetune/metrics.jsonl')).filter((l) => l.phase === 'stream').every((l) => l.memory === 0)).toBe(true);
+    expect(existsSync(join(dir, 'runs/m/replay/checkpoints/checkpoint.safetensors'))).toBe(true);
   });
 
   it('is deterministic: the same config and seed give the same metrics.jsonl', { timeout: T }, async () => {
