@@ -94,7 +94,7 @@ describe('compileTrainStep: forward, loss, backward and update in one ONNX graph
     expect(runner.provider).toBe('cpu');
   });
 
-  it('K steps per run in an ONNX Loop equal K single steps exactly, optimizer state and dropout masks included', async () => {
+  it('K steps per run equal K single steps exactly, optimizer state and dropout masks included', async () => {
     const model = () => new MlpHead({ in_dim: 3, out_dim: 2, depth: 2, width: 5, activation: 'gelu', dropout: 0.3, layer_norm: true });
     const single = await TrainStepRunner.create(spec({ model: model(), optimizer: adamLike }), { seed: 3, device: 'cpu' });
     const looped = await TrainStepRunner.create(spec({ model: model(), optimizer: adamLike, stepsPerRun: 3 }), { seed: 3, device: 'cpu' });
