@@ -1,5 +1,5 @@
 import onnxProto from 'onnx-proto';
-import { ONNX_DTYPE, type AttrValue, type Graph, type Initializer, type Value } from './graph.ts';
+import { ONNX_DTYPE, type AttrValue, type Graph, type GraphNode, type Initializer, type Value } from './graph.ts';
 
 const { onnx } = onnxProto;
 
@@ -36,8 +36,46 @@ function attribute(name: string, value: AttrValue, names: (v: Value) => string):
   return { name, type: T.GRAPH, g: graphProto(value.graph, names) };
 }
 
+const subgraph = (a: AttrValue): Graph | undefined => (typeof a === 'object' && a !== null && 'graph' in a ? a.graph : undefined);
+
 /**
- * Graph → GraphProto. Graph outputs named by `Graph.output(v, name)` are written as the producing node's
+ * The nodes some output of `graph` depends on, in recording order (which is topological). Autodiff rules
+ * write the gradient of every input of a node, and the walk keeps only those that reach a parameter: the
+ * rest (the gradient of a Gemm with respect to a data input, a full-size matrix product) would still run
+ * in ONNX Runtime, which does not remove unused nodes.
+ */
+function liveNodes(graph: Graph): Set<GraphNode> {
+  const needed = new Set<Value>(graph.outputs);
+  const live = new Set<GraphNode>();
+  for (let i = graph.nodes.length - 1; i >= 0; i--) {
+    const node = graph.nodes[i]!;
+    if (!node.outputs.some((o) => needed.has(o))) continue;
+    live.add(node);
+    for (const v of node.inputs) if (v) needed.add(v);
+    // A Loop body reads values of the graphs around it: they are implicit inputs of its node.
+    for (const a of Object.values(node.attrs)) {
+      const body = subgraph(a);
+      if (body) for (const v of outerReads(body)) needed.add(v);
+    }
+  }
+  return live;
+}
+
+/** Values of enclosing graphs that the live nodes of `body` (or of graphs nested in it) read. */
+function outerReads(body: Graph): Value[] {
+  const reads: Value[] = [];
+  for (const node of liveNodes(body)) {
+    for (const v of node.inputs) if (v && v.graph !== body) reads.push(v);
+    for (const a of Object.values(node.attrs)) {
+      const inner = subgraph(a);
+      if (inner) reads.push(...outerReads(inner).filter((v) => v.graph !== body));
+    }
+  }
+  return reads;
+}
+
+/**
+ * Graph → GraphProto, without the nodes no output depends on. Graph outputs named by `Graph.output(v, name)` are written as the producing node's
  * own output name (an Identity per output costs milliseconds per step in ONNX Runtime).
  */
 function graphProto(graph: Graph, outerNames?: (v: Value) => string): onnxProto.onnx.IGraphProto {
@@ -54,10 +92,11 @@ function graphProto(graph: Graph, outerNames?: (v: Value) => string): onnxProto.
     }
     outputs.push(valueInfo(v, wanted));
   }
+  const live = liveNodes(graph);
   return {
     name: graph.name,
     node: [
-      ...graph.nodes.map((n, i) => ({
+      ...graph.nodes.flatMap((n, i) => (!live.has(n) ? [] : {
         opType: n.op,
         domain: n.domain ?? '',
         name: `${n.op}_${i}`,

@@ -65,10 +65,16 @@ export class Adam implements OptimizerModule {
     const v = g.add(g.mul(expAvgSq, beta2), g.mul(g.mul(grad, 1 - beta2), grad));
     const vHat = amsgrad ? g.max(maxExpAvgSq!, v) : v;
 
-    const stepSize = asDtype(g, g.div(lr, g.sub(1, g.pow(g.scalar(beta1, 'float64'), t))), dtype);
-    const bc2Sqrt = asDtype(g, g.sqrt(g.sub(1, g.pow(g.scalar(beta2, 'float64'), t))), dtype);
-    const denom = g.add(g.div(g.sqrt(vHat), bc2Sqrt), eps);
-    const value = g.sub(theta, g.mul(g.div(m, denom), stepSize));
+    // torch: θ − (lr / bc1) · m / (sqrt(v̂) / sqrt(bc2) + ε), with bc_i = 1 − β_i^t. Multiplying the fraction
+    // by sqrt(bc2) leaves the value unchanged and the bias corrections in the scalars:
+    //     θ − k · m / (sqrt(v̂) + ε'),   k = lr · sqrt(bc2) / bc1,   ε' = ε · sqrt(bc2)
+    // 5 full-size ops instead of 6 (the step is memory-bound: each op is a pass over every parameter). The
+    // scale multiplies m, not 1 / denominator, so lr = 0 still leaves θ unchanged.
+    const bc1 = g.sub(1, g.pow(g.scalar(beta1, 'float64'), t));
+    const bc2Sqrt = g.sqrt(g.sub(1, g.pow(g.scalar(beta2, 'float64'), t)));
+    const k = asDtype(g, g.div(g.mul(lr, bc2Sqrt), bc1), dtype);
+    const epsScaled = asDtype(g, g.mul(bc2Sqrt, eps), dtype);
+    const value = g.sub(theta, g.div(g.mul(m, k), g.add(g.sqrt(vHat), epsScaled)));
     return { value, state: amsgrad ? [m, v, vHat] : [m, v] };
   }
 }

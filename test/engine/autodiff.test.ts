@@ -418,6 +418,39 @@ describe('ONNX export', () => {
     expectClose(out.hidden!, [1, Math.E]);
   });
 
+  it('nodes no output depends on are left out (the gradient of a data input that nothing reads)', async () => {
+    const g = new Graph();
+    const x = g.input('x', 'float64', [2, 3]);
+    const w = g.input('w', 'float64', [4, 3]);
+    const loss = g.reduceSum(g.gemm(x, w, null, { transB: true }), [0, 1], false);
+    const [dw] = gradients(g, loss, [w]);
+    g.output(loss, 'loss');
+    g.output(dw!, 'dw');
+    // The Gemm rule also writes d loss / d x (a second Gemm); only the forward one and d loss / d w remain.
+    expect(g.nodes.filter((n) => n.op === 'Gemm')).toHaveLength(3);
+    expect(decode(g).graph!.node!.filter((n) => n.opType === 'Gemm')).toHaveLength(2);
+    const out = await runGraph(g, { x: { data: [1, 2, 3, 4, 5, 6], shape: [2, 3] }, w: { data: new Array(12).fill(1), shape: [4, 3] } });
+    expect(out.dw).toEqual([5, 7, 9, 5, 7, 9, 5, 7, 9, 5, 7, 9]);
+  });
+
+  it('a Loop body keeps the outer values it reads', async () => {
+    const g = new Graph();
+    const x = g.input('x', 'float64', [2]);
+    const scale = g.exp(x); // read only inside the body
+    g.neg(x); // read by nothing
+    const body = new Graph({ name: 'body' }, g);
+    body.input('iter', 'int64', []);
+    const cond = body.input('cond', 'bool', []);
+    const acc = body.input('acc', 'float64', [2]);
+    body.output(body.identity(cond), 'cond_out');
+    body.output(body.mul(acc, scale), 'acc_out');
+    const [out] = g.node('Loop', [g.constant(2, 'int64'), null, x], [{ dtype: 'float64', shape: [2] }], { body: { graph: body } });
+    g.output(out!, 'y');
+    expect(decode(g).graph!.node!.map((n) => n.opType)).toEqual(['Exp', 'Loop']);
+    const y = await runGraph(g, { x: { data: [0, 1], shape: [2] } });
+    expectClose(y.y!, [0, Math.exp(1) ** 2]);
+  });
+
   it('a graph input returned as an output needs (and gets) one Identity', async () => {
     const g = new Graph();
     const x = g.input('x', 'float64', [2]);

@@ -1,4 +1,4 @@
-// The loss plugins inside the training step: built into compileTrainStep's graph (also inside its ONNX Loop),
+// The loss plugins inside the training step: built into compileTrainStep's graph (also with K steps per run),
 // and the first loss of a run equal to evaluateLoss on the same logits.
 import { describe, expect, it } from 'vitest';
 import { createLoss, evaluateLoss, type LossEvalInputs } from '../../plugins/losses/evaluate.ts';
@@ -41,7 +41,7 @@ const cases: Array<{ name: string; options: Record<string, unknown>; extra?: Par
 
 describe('the loss plugins in compileTrainStep', () => {
   for (const { name, options, extra } of cases) {
-    it(`${name} ${JSON.stringify(options)}: the step's first loss is evaluateLoss's (float64), and a 2-step Loop runs`, async () => {
+    it(`${name} ${JSON.stringify(options)}: the step's first loss is evaluateLoss's (float64), and 2 steps per run run`, async () => {
       const loss = createLoss(name, options);
       const index = loss.targetKind === 'index';
       const epoch = extra?.epoch;

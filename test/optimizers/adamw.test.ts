@@ -56,6 +56,26 @@ describe('adamw: torch.optim.AdamW (1.13) trajectories', () => {
     expect(Array.from(got[2]!.params['head.weight']!)).not.toEqual(Array.from(got[1]!.params['head.weight']!));
   });
 
+  it('the update with the bias corrections folded into scalars stays on torch’s trajectory for 100 steps', async () => {
+    // θ − k·m / (sqrt(v̂) + ε') in the graph, θ − (lr/bc1)·m / (sqrt(v̂)/sqrt(bc2) + ε) in torch: equal up to
+    // float64 rounding, which must not grow along the trajectory.
+    const o = { ...ADAMW_DEFAULTS, lr: 1e-2, betas: [0.9, 0.98] as [number, number], eps: 1e-6, weight_decay: 0.1, amsgrad: true };
+    const params = fixtureParams();
+    const got = await runOptimizer({ optimizer: new AdamW(o), params, steps: 100, lr: o.lr, grad: fixtureGrad });
+    expectTrajectory(got, adamwReference(refParams(params), 100, () => o.lr, fixtureGrad, o), 1e-12);
+  });
+
+  it('lr 0 and zero gradients: parameters unchanged, no 0/0 (the lr scale multiplies m, not the denominator)', async () => {
+    const params = fixtureParams();
+    const zero = (_k: number, p: Readonly<Record<string, ArrayLike<number>>>) => Object.fromEntries(Object.entries(p).map(([n, v]) => [n, new Array<number>(v.length).fill(0)]));
+    const schedule = { factor: (k: number) => (k === 1 ? 0 : 1) };
+    const got = await runOptimizer({ optimizer: new AdamW({ lr: 1e-2, weight_decay: 0.1 }), params, steps: 2, lr: 1e-2, grad: zero, schedule });
+    for (const p of params) expect(Array.from(got[1]!.params[p.name]!)).toEqual(Array.from(p.init));
+    // Step 2 decays the weight and moves nothing else: m = v = 0 gives 0 / ε', not NaN.
+    expect(Array.from(got[2]!.params['head.weight']!)).toEqual(Array.from(params[0]!.init, (x) => x * (1 - 1e-2 * 0.1)));
+    expect(Array.from(got[2]!.params['head.bias']!)).toEqual(Array.from(params[1]!.init));
+  });
+
   it('float32 graphs agree with the float64 formulas to 1e-5 (float32 and float64 lr/step inputs)', async () => {
     const schedule = new CosineWarmupSchedule({ warmup_steps: 2, total_steps: STEPS });
     await check({ lr: 1e-3, betas: [0.9, 0.98], eps: 1e-6, weight_decay: 0.1, amsgrad: true }, { dtype: 'float32', schedule });

@@ -53,14 +53,14 @@ async function singleVsLooped(optimizer: () => OptimizerModule) {
 }
 
 describe('the optimizer plugins inside compileTrainStep', () => {
-  it('adamw (amsgrad, CLIP betas): K steps in an ONNX Loop equal K single steps exactly', async () => {
+  it('adamw (amsgrad, CLIP betas): K steps per run equal K single steps exactly', async () => {
     const runner = await singleVsLooped(() => new AdamW({ betas: [0.9, 0.98], eps: 1e-6, weight_decay: 0.1, amsgrad: true }));
     expect(Object.keys(runner.optimizerState())).toEqual([
       'fc.weight.exp_avg', 'fc.weight.exp_avg_sq', 'fc.weight.max_exp_avg_sq', 'fc.bias.exp_avg', 'fc.bias.exp_avg_sq', 'fc.bias.max_exp_avg_sq',
     ]);
   });
 
-  it('sgd with momentum and dampening (the first-step Where on the step count) in a Loop', async () => {
+  it('sgd with momentum and dampening (the first-step Where on the step count), K steps per run', async () => {
     await singleVsLooped(() => new SGD({ lr: 0.1, momentum: 0.9, dampening: 0.2, weight_decay: 0.01 }));
   });
 });
