@@ -233,7 +233,8 @@ export interface TrainBatch {
 /**
  * Σ_p Σ_j weight_p[j]·(θ_p[j] − anchor_p[j])² + constant: any sum of quadratic penalties Σ_t s_t F_t (θ − a_t)²
  * folds into this form (weight = Σ_t s_t F_t, anchor = Σ_t s_t F_t a_t / weight, constant = the rest), so the
- * graph has one term whatever the number of past experiences.
+ * graph has one term whatever the number of past experiences. Treated as immutable: a runner converts each
+ * object to tensors once.
  */
 export interface FoldedPenalty {
   weight: Record<string, Float32Array | Float64Array>;
@@ -248,6 +249,8 @@ export interface FoldedPenalty {
  */
 export class TrainStepRunner {
   private readonly siblings = new Map<number, Promise<TrainStepRunner>>();
+  private readonly penaltyFeeds = new WeakMap<FoldedPenalty, Feeds>();
+  private zeroPenalty: Feeds | undefined;
 
   private constructor(
     readonly compiled: CompiledStep,
@@ -353,8 +356,20 @@ export class TrainStepRunner {
     return losses;
   }
 
+  /** The penalty's feeds, converted once per penalty object (and once for "no penalty": zeros). */
   private feedPenalty(feeds: Feeds, penalty: FoldedPenalty | undefined): void {
+    let cached = penalty ? this.penaltyFeeds.get(penalty) : this.zeroPenalty;
+    if (!cached) {
+      cached = this.penaltyTensors(penalty);
+      if (penalty) this.penaltyFeeds.set(penalty, cached);
+      else this.zeroPenalty = cached;
+    }
+    Object.assign(feeds, cached);
+  }
+
+  private penaltyTensors(penalty: FoldedPenalty | undefined): Feeds {
     const dtype = this.spec.dtype ?? 'float32';
+    const feeds: Feeds = {};
     for (const p of this.compiled.params) {
       const size = p.shape.reduce((a, b) => a * b, 1);
       for (const [part, values] of [['weight', penalty?.weight[p.name]], ['anchor', penalty?.anchor[p.name]]] as const) {
@@ -363,6 +378,7 @@ export class TrainStepRunner {
       }
     }
     feeds['penalty/constant'] = tensor(dtype, [penalty?.constant ?? 0], []);
+    return feeds;
   }
 
   /** Current parameters by name (copies). */

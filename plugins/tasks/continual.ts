@@ -17,9 +17,9 @@ import type { Dataset, DatasetSource } from '../datasets/dataset.ts';
 import type { ContinualMetric } from '../metrics/continual.ts';
 import type { OnlineUserMetric } from '../metrics/online.ts';
 import type { IndexSampler } from '../samplers/sampler.ts';
-import type { Batch, Experience, ExtraLoss, QuadraticPenalty, Sample, Strategy, StrategyContext } from '../strategies/events.ts';
+import type { Experience, ExtraLoss, QuadraticPenalty, Sample, Strategy, StrategyContext } from '../strategies/events.ts';
 import { foldPenalty } from '../strategies/fold-penalty.ts';
-import { StrategyTemplate } from '../strategies/template.ts';
+import { itemBatches, StrategyTemplate } from '../strategies/template.ts';
 import { concatTyped } from './arrays.ts';
 import { pickInput } from './evaluation.ts';
 import { pluginAt, pluginNamed } from './plugin-nodes.ts';
@@ -164,6 +164,9 @@ export class ContinualTask implements Task {
     };
     const streams = users.map((u) => ({ id: u.id, samples: samplesOf(u) }));
     const online = o.metrics.includes('online_user') ? pluginNamed<OnlineUserMetric>(this.registry, 'metric', 'online_user', {}) : null;
+    // online_user's targets (checkMetrics made sure both exist when it is asked for).
+    const verb = layout.find((l) => l.name === 'verb')!;
+    const noun = layout.find((l) => l.name === 'noun')!;
     const continual = o.evaluate_streams && !o.reset_per_user && o.metrics.includes('continual') ? layout.map(() => pluginNamed<ContinualMetric>(this.registry, 'metric', 'continual', {})) : null;
 
     const predict = async (params: Record<string, { data: Float32Array | Float64Array }>, rows: readonly Float32Array[]) => {
@@ -175,12 +178,13 @@ export class ContinualTask implements Task {
     };
     const evaluateStreams = async (template: StrategyTemplate<StreamSample>, trainedUser: number) => {
       if (!continual) return;
+      const params = runner.parameters();
       await template.eval(
         streams.map((s, j) => ({ id: j, user: s.id, items: s.samples })),
         {
-          batches: (exp) => chunks(exp.items, forward.batchSize),
+          batches: (exp) => itemBatches(exp.items, forward.batchSize),
           predict: async (ctx) => {
-            const { logits, width } = await predict(runner.parameters(), ctx.batch!.inputs);
+            const { logits, width } = await predict(params, ctx.batch!.inputs);
             layout.forEach((l, t) =>
               continual[t]!.update({
                 scores: ctx.batch!.inputs.map((_, r) => sectionScores(logits, width, r, l.sections[0]!)),
@@ -200,7 +204,8 @@ export class ContinualTask implements Task {
     const totalSteps = streams.reduce((n, s) => n + Math.ceil(s.samples.length / o.batch_size), 0);
     const progress = new Progress(totalSteps, log, o.log_every);
     let streamSteps = 0;
-    let folded: { from: ExtraLoss; penalty: FoldedPenalty } | null = null;
+    // A strategy's penalty object changes only between experiences: fold each one once.
+    const folds = new WeakMap<ExtraLoss, FoldedPenalty>();
     const shapes = Object.fromEntries(runner.compiled.params.map((p) => [p.name, p.shape.reduce((a, b) => a * b, 1)]));
     const theta = () => Object.fromEntries(Object.entries(runner.parameters()).map(([k, v]) => [k, v.data]));
     const newTemplate = () => {
@@ -229,8 +234,6 @@ export class ContinualTask implements Task {
         const pop = await predict(population, rows);
         const scoresOf = (p: { logits: Float32Array; width: number }, r: number, l: TargetColumns) => sectionScores(p.logits, p.width, r, l.sections[0]!);
         const lossOf = (p: { logits: Float32Array; width: number }, r: number) => layout.reduce((s, l) => s + crossEntropy(scoresOf(p, r, l), batch.targets[r]![l.column]!), 0);
-        const verb = layout.find((l) => l.name === 'verb')!;
-        const noun = layout.find((l) => l.name === 'noun')!;
         online.update({
           users: user,
           verbScores: rows.map((_, r) => scoresOf(now, r, verb)),
@@ -242,13 +245,12 @@ export class ContinualTask implements Task {
         });
       }
       const r = await runner.withBatchSize(batch.inputs.length);
-      const penalty = this.penaltyOf(ctx.extraLoss, shapes, folded);
-      folded = penalty;
+      const penalty = this.penaltyOf(ctx.extraLoss, shapes, folds);
       const [value] = await r.run({
         inputs: { [inputName]: concatTyped(batch.inputs, (n) => new Float32Array(n)) },
         targets: BigInt64Array.from(batch.targets.flat(), (v) => BigInt(v)),
         lrs: [lrAt(r.step + 1)],
-        penalty: penalty?.penalty,
+        penalty,
       });
       ctx.loss = value;
       streamSteps++;
@@ -260,14 +262,18 @@ export class ContinualTask implements Task {
       if (o.reset_per_user && u > 0) {
         runner.reset(populationData);
         template = newTemplate();
-        folded = null;
       }
       const experiences: Experience<StreamSample>[] =
         o.experience === 'user'
           ? [{ id: u, user: s.id, items: s.samples }]
-          : chunks(s.samples, o.batch_size).map((b, k) => ({ id: k, user: s.id, items: b.inputs.map((_, i) => s.samples[k * o.batch_size + i]!), online: true }));
+          : Array.from({ length: Math.ceil(s.samples.length / o.batch_size) }, (_, k) => ({
+              id: k,
+              user: s.id,
+              items: s.samples.slice(k * o.batch_size, (k + 1) * o.batch_size),
+              online: true,
+            }));
       await template.train(experiences, {
-        batches: (exp) => chunks(exp.items, o.batch_size),
+        batches: (exp) => itemBatches(exp.items, o.batch_size),
         step,
       });
       if (!o.reset_per_user) await evaluateStreams(template, u);
@@ -312,23 +318,15 @@ export class ContinualTask implements Task {
   }
 
   /** The strategy's extra losses as the step's penalty input, folded once per penalty object. */
-  private penaltyOf(extra: readonly ExtraLoss[], shapes: Record<string, number>, last: { from: ExtraLoss; penalty: FoldedPenalty } | null) {
-    if (extra.length === 0) return null;
+  private penaltyOf(extra: readonly ExtraLoss[], shapes: Record<string, number>, folds: WeakMap<ExtraLoss, FoldedPenalty>): FoldedPenalty | undefined {
+    if (extra.length === 0) return undefined;
     if (extra.length > 1 || extra[0]!.kind !== 'quadratic') {
       throw new VidraError(`the continual task adds one quadratic penalty to its training graph; the strategy asked for ${extra.map((e) => `${e.name} (${e.kind})`).join(', ')}`);
     }
-    if (last?.from === extra[0]) return last;
-    return { from: extra[0]!, penalty: foldPenalty(extra[0] as QuadraticPenalty, shapes) };
+    let folded = folds.get(extra[0]!);
+    if (!folded) folds.set(extra[0]!, (folded = foldPenalty(extra[0] as QuadraticPenalty, shapes)));
+    return folded;
   }
-}
-
-function chunks<S extends Sample<Float32Array, number[]>>(items: readonly S[], size: number): Batch<S>[] {
-  const out: Batch<S>[] = [];
-  for (let i = 0; i < items.length; i += size) {
-    const rows = items.slice(i, i + size);
-    out.push({ inputs: rows.map((s) => s.input), targets: rows.map((s) => s.target), indices: rows.map((s) => s.index ?? i), memory: 0 });
-  }
-  return out;
 }
 
 function fmt(values: Record<string, unknown>): string {

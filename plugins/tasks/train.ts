@@ -165,13 +165,14 @@ export class TrainTask implements Task {
     const stream = reader.read(orderFrom(sampler, startEpoch, startBatch, o.epochs));
 
     for (let epoch = startEpoch; epoch < o.epochs && runner.step < totalSteps; epoch++) {
-      const batches = [...sampler.batches(epoch)];
+      // The batches themselves come in order from `stream`; here they are only counted.
+      const numBatches = sampler.numBatches;
       let b = epoch === startEpoch ? startBatch : 0;
-      for (; b < batches.length && runner.step < totalSteps; b += K) {
+      for (; b < numBatches && runner.step < totalSteps; b += K) {
         if (this.job.signal.aborted) throw new VidraError('interrupted');
         const t0 = performance.now();
-        const group = batches.slice(b, b + K);
-        const read = await Promise.all(group.map(() => stream.next()));
+        const count = Math.min(K, numBatches - b);
+        const read = await Promise.all(Array.from({ length: count }, () => stream.next()));
         const inputs = Object.fromEntries(modelInputs.map((mi) => [mi.name, concatTyped(read.map((r) => pickInput(r, mi.name, modelInputs.length).data), (n) => new Float32Array(n))]));
         const targets =
           loss.targetKind === 'none'
@@ -179,7 +180,7 @@ export class TrainTask implements Task {
             : layout
               ? concatTyped(read.map((r) => targetColumns(r, layout)), (n) => new BigInt64Array(n))
               : targetArray(loss.targetKind, read.map((r) => r.targets[target]!.data));
-        const lrs = group.map((_, k) => baseLr * (schedule ? schedule.factor(runner.step + k + 1) : 1));
+        const lrs = read.map((_, k) => baseLr * (schedule ? schedule.factor(runner.step + k + 1) : 1));
         const t1 = performance.now();
         const losses = await runner.run({ inputs, targets, lrs });
         const t2 = performance.now();
@@ -201,7 +202,7 @@ export class TrainTask implements Task {
       }
       if ((epoch + 1) % o.checkpoint_every === 0 || isLast) {
         // Where to continue: the next batch of this epoch when max_steps stopped it early, else the next epoch.
-        const next = b >= batches.length ? { epoch: epoch + 1, batch: 0 } : { epoch, batch: b };
+        const next = b >= numBatches ? { epoch: epoch + 1, batch: 0 } : { epoch, batch: b };
         saveCheckpoint(ckptDir, { params: runner.parameters(), optimizerState: runner.optimizerState(), step: runner.step, optimizer: o.nodes.optimizer, extra: next });
       }
     }
