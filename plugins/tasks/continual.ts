@@ -3,10 +3,8 @@ import { join } from 'node:path';
 import { Config } from '../../core/config/config.ts';
 import { VidraError } from '../../core/config/errors.ts';
 import { ForwardRunner } from '../../core/engine/forward.ts';
-import type { LossModule, ModelModule, OptimizerModule, ScheduleModule } from '../../core/engine/modules.ts';
 import { saveCheckpoint } from '../../core/engine/safetensors.ts';
 import { SampleGradients } from '../../core/engine/sample-gradients.ts';
-import type { Device, GraphOptimization } from '../../core/engine/session.ts';
 import { TrainStepRunner, type FoldedPenalty } from '../../core/engine/train-step.ts';
 import { writeFileAtomic } from '../../core/run/atomic.ts';
 import { inject, injectable } from '../../core/plugins/di.ts';
@@ -14,17 +12,17 @@ import type { JobContext, Task } from '../../core/plugins/interfaces.ts';
 import { definePlugin, type PluginRegistry } from '../../core/plugins/registry.ts';
 import { CONFIG, JOB_CONTEXT, PLUGIN_CONFIG, REGISTRY } from '../../core/plugins/tokens.ts';
 import type { Dataset, DatasetSource } from '../datasets/dataset.ts';
-import type { ContinualMetric } from '../metrics/continual.ts';
-import type { OnlineUserMetric } from '../metrics/online.ts';
-import type { IndexSampler } from '../samplers/sampler.ts';
-import type { Experience, ExtraLoss, QuadraticPenalty, Sample, Strategy, StrategyContext } from '../strategies/events.ts';
+import type { ExtraLoss, QuadraticPenalty, Strategy, StrategyContext } from '../strategies/events.ts';
 import { foldPenalty } from '../strategies/fold-penalty.ts';
 import { itemBatches, StrategyTemplate } from '../strategies/template.ts';
 import { concatTyped } from './arrays.ts';
-import { pickInput } from './evaluation.ts';
-import { pluginAt, pluginNamed } from './plugin-nodes.ts';
+import { pluginAt } from './plugin-nodes.ts';
+import { pretrainPopulation } from './population.ts';
 import { Progress } from './progress.ts';
-import { crossEntropy, sectionScores, targetColumns, targetLayout, type TargetColumns } from './targets.ts';
+import { engineOptions, jobSeed, runnerOptions, trainingPlugins } from './setup.ts';
+import { checkStreamMetrics, StreamScoring } from './stream-scoring.ts';
+import { targetLayout } from './targets.ts';
+import { readUserStreams, streamExperiences, userRanges, type StreamSample } from './user-streams.ts';
 
 interface ContinualOptions {
   stream_split: string;
@@ -39,14 +37,6 @@ interface ContinualOptions {
   metrics: string[];
   log_every: number;
   nodes: { data: string; model: string; loss: string; optimizer: string; scheduler: string | null; strategy: string };
-}
-
-type EngineOptions = { device?: Device; threads?: number; graph_optimization?: GraphOptimization };
-
-/** A stream sample: its features, its target columns, its dataset index and its user. */
-interface StreamSample extends Sample<Float32Array, number[]> {
-  index: number;
-  user: string;
 }
 
 /**
@@ -90,28 +80,18 @@ export class ContinualTask implements Task {
   private async runOn(stream: Dataset, pretrain: Dataset | null): Promise<Record<string, unknown>> {
     const o = this.options;
     const { log } = this.job;
-    const seed = Number(this.config.select('seed', { default: 0 }));
-    const engine = (this.config.select('engine', { default: {} }) ?? {}) as EngineOptions;
-    const model = pluginAt<ModelModule>(this.config, this.registry, 'continual', o.nodes.model, 'model');
-    const loss = pluginAt<LossModule>(this.config, this.registry, 'continual', o.nodes.loss, 'loss');
-    const optimizer = pluginAt<OptimizerModule>(this.config, this.registry, 'continual', o.nodes.optimizer, 'optimizer');
-    const schedule = o.nodes.scheduler && this.config.has(o.nodes.scheduler) ? pluginAt<ScheduleModule>(this.config, this.registry, 'continual', o.nodes.scheduler, 'scheduler') : null;
-    const baseLr = Number(this.config.get(`${o.nodes.optimizer}.lr`));
+    const seed = jobSeed(this.config);
+    const engine = engineOptions(this.config);
+    const { model, loss, optimizer, lrAt } = trainingPlugins(this.config, this.registry, 'continual', o.nodes);
     if (loss.targetKind !== 'index_columns') {
       throw new VidraError(`the continual task trains class-index targets as columns: use a multi-head model with loss multi_ce (the loss at '${o.nodes.loss}' takes ${loss.targetKind} targets)`);
     }
     if (model.inputs().length !== 1) throw new VidraError('the continual task streams one feature vector per sample: the model must have one input');
-    const users = stream.users;
-    if (!users?.length) throw new VidraError(`the continual task streams users: the '${o.stream_split}' split has no user streams (an ego4d_features dataset in user_stream mode has)`);
-    const empty = users.find((u) => u.end <= u.start);
-    if (empty) throw new VidraError(`the user ${empty.id} of the '${o.stream_split}' split has an empty stream`);
+    const users = userRanges(stream, o.stream_split);
     const layout = targetLayout(o.target, stream.getBatch([users[0]!.start]), model.sections?.() ?? []);
-    this.checkMetrics(layout);
+    checkStreamMetrics(o.metrics, layout);
 
-    const runner = await TrainStepRunner.create(
-      { model, loss, optimizer, batchSize: o.batch_size, dtype: 'float32', quadraticPenalty: true },
-      { seed, device: engine.device, threads: engine.threads, graphOptimization: engine.graph_optimization, notice: (l) => log.warn(l) },
-    );
+    const runner = await TrainStepRunner.create({ model, loss, optimizer, batchSize: o.batch_size, dtype: 'float32', quadraticPenalty: true }, runnerOptions(seed, engine, (l) => log.warn(l)));
     this.job.record('engine', { provider: runner.provider, device: engine.device ?? 'auto', steps_per_run: 1 });
     const device = runner.provider;
     const forward = await ForwardRunner.create(model, runner.compiled.params, o.batch_size, { device, threads: engine.threads });
@@ -120,83 +100,34 @@ export class ContinualTask implements Task {
 
     const metricsFile = join(this.job.outputDir, 'metrics.jsonl');
     const emit = (record: Record<string, unknown>) => appendFileSync(metricsFile, `${JSON.stringify({ ...record, time: new Date().toISOString() })}\n`);
-    const lrAt = (step: number) => baseLr * (schedule ? schedule.factor(step) : 1);
 
     // 1. The population model.
     if (pretrain) {
-      const pre = await runner.withBatchSize(o.pretrain_batch_size);
-      const sampler = pluginNamed<{ bind(d: { size: number }): IndexSampler }>(this.registry, 'sampler', 'random', { seed, batch_size: o.pretrain_batch_size, drop_last: true }).bind({
-        size: pretrain.length,
+      await pretrainPopulation(await runner.withBatchSize(o.pretrain_batch_size), pretrain, this.registry, this.job, {
+        split: o.pretrain_split!,
+        epochs: o.pretrain_epochs,
+        batchSize: o.pretrain_batch_size,
+        seed,
+        inputName,
+        layout,
+        lrAt,
+        logEvery: o.log_every,
+        onEpoch: (epoch, step, loss) => emit({ phase: 'pretrain', epoch, step, loss }),
       });
-      if (sampler.numBatches === 0) throw new VidraError(`task.pretrain_batch_size=${o.pretrain_batch_size} is larger than the '${o.pretrain_split}' split (${pretrain.length} samples)`);
-      const progress = new Progress(o.pretrain_epochs * sampler.numBatches, log, o.log_every);
-      for (let epoch = 0; epoch < o.pretrain_epochs; epoch++) {
-        let last = 0;
-        for (const idx of sampler.batches(epoch)) {
-          if (this.job.signal.aborted) throw new VidraError('interrupted');
-          const b = pretrain.getBatch(idx);
-          [last] = await pre.run({ inputs: { [inputName]: pickInput(b, inputName, 1).data }, targets: targetColumns(b, layout), lrs: [lrAt(pre.step + 1)] });
-          progress.tick(pre.step, last!);
-        }
-        emit({ phase: 'pretrain', epoch, step: pre.step, loss: last });
-      }
-      progress.done();
-      log.info(`population model: ${pre.step} steps on '${o.pretrain_split}' (${pretrain.length} samples)`);
     }
     const population = runner.parameters();
     const populationData = Object.fromEntries(Object.entries(population).map(([k, v]) => [k, v.data]));
     runner.reset(populationData);
 
-    // 2. The user streams.
-    const samplesOf = (u: { id: string; start: number; end: number }): StreamSample[] => {
-      const idx = Array.from({ length: u.end - u.start }, (_, i) => u.start + i);
-      const b = stream.getBatch(idx);
-      const x = pickInput(b, inputName, 1);
-      const dim = x.data.length / b.size;
-      const cols = targetColumns(b, layout);
-      const T = cols.length / b.size;
-      return idx.map((index, r) => ({
-        index,
-        user: u.id,
-        input: x.data.slice(r * dim, (r + 1) * dim),
-        target: Array.from(cols.subarray(r * T, (r + 1) * T), Number),
-      }));
-    };
-    const streams = users.map((u) => ({ id: u.id, samples: samplesOf(u) }));
-    const online = o.metrics.includes('online_user') ? pluginNamed<OnlineUserMetric>(this.registry, 'metric', 'online_user', {}) : null;
-    // online_user's targets (checkMetrics made sure both exist when it is asked for).
-    const verb = layout.find((l) => l.name === 'verb')!;
-    const noun = layout.find((l) => l.name === 'noun')!;
-    const continual = o.evaluate_streams && !o.reset_per_user && o.metrics.includes('continual') ? layout.map(() => pluginNamed<ContinualMetric>(this.registry, 'metric', 'continual', {})) : null;
-
-    const predict = async (params: Record<string, { data: Float32Array | Float64Array }>, rows: readonly Float32Array[]) => {
-      const dim = rows[0]!.length;
-      const x = new Float32Array(forward.batchSize * dim);
-      rows.forEach((r, i) => x.set(r, i * dim));
-      const { logits } = await forward.run(params, { [inputName]: x });
-      return { logits, width: logits.length / forward.batchSize };
-    };
+    // 2. The user streams, each predicted then trained on, batch by batch.
+    const streams = readUserStreams(stream, users, inputName, layout);
+    const scoring = new StreamScoring(forward, inputName, layout, population, this.registry, {
+      metrics: o.metrics,
+      evaluateStreams: o.evaluate_streams && !o.reset_per_user,
+    });
     const evaluateStreams = async (template: StrategyTemplate<StreamSample>, trainedUser: number) => {
-      if (!continual) return;
-      const params = runner.parameters();
-      await template.eval(
-        streams.map((s, j) => ({ id: j, user: s.id, items: s.samples })),
-        {
-          batches: (exp) => itemBatches(exp.items, forward.batchSize),
-          predict: async (ctx) => {
-            const { logits, width } = await predict(params, ctx.batch!.inputs);
-            layout.forEach((l, t) =>
-              continual[t]!.update({
-                scores: ctx.batch!.inputs.map((_, r) => sectionScores(logits, width, r, l.sections[0]!)),
-                labels: ctx.batch!.targets.map((y) => y[l.column]!),
-                experience: ctx.experience!.id,
-                trainedExperience: trainedUser,
-              }),
-            );
-          },
-        },
-      );
-      const values = this.continualValues(continual, layout);
+      if (!scoring.evaluatesStreams) return;
+      const values = await scoring.evaluate(template, streams, runner.parameters(), trainedUser);
       emit({ phase: 'eval', after_user: trainedUser === -1 ? null : streams[trainedUser]!.id, ...values });
       log.info(`streams after ${trainedUser === -1 ? 'no training' : `user ${streams[trainedUser]!.id}`}: ${fmt(values)}`);
     };
@@ -228,29 +159,13 @@ export class ContinualTask implements Task {
       const current = batch.inputs.length - batch.memory;
       const user = ctx.experience!.user!;
       // Predict, then update: the prediction the user would have had from the model so far.
-      if (online) {
-        const rows = batch.inputs.slice(0, current);
-        const now = await predict(runner.parameters(), rows);
-        const pop = await predict(population, rows);
-        const scoresOf = (p: { logits: Float32Array; width: number }, r: number, l: TargetColumns) => sectionScores(p.logits, p.width, r, l.sections[0]!);
-        const lossOf = (p: { logits: Float32Array; width: number }, r: number) => layout.reduce((s, l) => s + crossEntropy(scoresOf(p, r, l), batch.targets[r]![l.column]!), 0);
-        online.update({
-          users: user,
-          verbScores: rows.map((_, r) => scoresOf(now, r, verb)),
-          nounScores: rows.map((_, r) => scoresOf(now, r, noun)),
-          verbLabels: rows.map((_, r) => batch.targets[r]![verb.column]!),
-          nounLabels: rows.map((_, r) => batch.targets[r]![noun.column]!),
-          populationLosses: rows.map((_, r) => lossOf(pop, r)),
-          losses: rows.map((_, r) => lossOf(now, r)),
-        });
-      }
+      await scoring.observe(user, batch.inputs.slice(0, current), batch.targets, () => runner.parameters());
       const r = await runner.withBatchSize(batch.inputs.length);
-      const penalty = this.penaltyOf(ctx.extraLoss, shapes, folds);
       const [value] = await r.run({
         inputs: { [inputName]: concatTyped(batch.inputs, (n) => new Float32Array(n)) },
         targets: BigInt64Array.from(batch.targets.flat(), (v) => BigInt(v)),
         lrs: [lrAt(r.step + 1)],
-        penalty,
+        penalty: this.penaltyOf(ctx.extraLoss, shapes, folds),
       });
       ctx.loss = value;
       streamSteps++;
@@ -263,26 +178,12 @@ export class ContinualTask implements Task {
         runner.reset(populationData);
         template = newTemplate();
       }
-      const experiences: Experience<StreamSample>[] =
-        o.experience === 'user'
-          ? [{ id: u, user: s.id, items: s.samples }]
-          : Array.from({ length: Math.ceil(s.samples.length / o.batch_size) }, (_, k) => ({
-              id: k,
-              user: s.id,
-              items: s.samples.slice(k * o.batch_size, (k + 1) * o.batch_size),
-              online: true,
-            }));
-      await template.train(experiences, {
-        batches: (exp) => itemBatches(exp.items, o.batch_size),
-        step,
-      });
-      if (!o.reset_per_user) await evaluateStreams(template, u);
+      await template.train(streamExperiences(s, u, o.experience, o.batch_size), { batches: (exp) => itemBatches(exp.items, o.batch_size), step });
+      await evaluateStreams(template, u);
     }
     progress.done();
 
-    const final: Record<string, number | string | null> = { steps: streamSteps, users: streams.length };
-    if (online) for (const [k, v] of Object.entries(online.compute())) final[`online/${k}`] = v;
-    if (continual) Object.assign(final, this.continualValues(continual, layout));
+    const final: Record<string, number | string | null> = { steps: streamSteps, users: streams.length, ...scoring.results() };
     log.info(`final: ${fmt(final)}`);
     // The model after the last user (with reset_per_user: adapted to the last user), for task=evaluate.
     saveCheckpoint(join(this.job.outputDir, 'checkpoints'), {
@@ -294,27 +195,6 @@ export class ContinualTask implements Task {
     });
     writeFileAtomic(join(this.job.outputDir, 'metrics.json'), `${JSON.stringify(final, null, 2)}\n`);
     return final;
-  }
-
-  /** The metrics this task computes need their targets: online_user scores a verb and a noun. */
-  private checkMetrics(layout: readonly TargetColumns[]): void {
-    for (const m of this.options.metrics) {
-      if (m === 'online_user') {
-        if (layout.length !== 2 || layout.some((l) => l.width !== 1) || !['verb', 'noun'].every((n) => layout.some((l) => l.name === n))) {
-          throw new VidraError(`task.metrics: online_user scores a verb and a noun per sample: set task.target to [verb, noun] (got [${layout.map((l) => l.name).join(', ')}])`);
-        }
-      } else if (m !== 'continual') {
-        throw new VidraError(`task.metrics: the continual task computes online_user and continual, not '${m}'`);
-      }
-    }
-  }
-
-  private continualValues(metrics: readonly ContinualMetric[], layout: readonly TargetColumns[]): Record<string, number> {
-    const out: Record<string, number> = {};
-    metrics.forEach((m, t) => {
-      for (const [k, v] of Object.entries(m.compute())) out[`continual/${layout[t]!.name}/${k}`] = v;
-    });
-    return out;
   }
 
   /** The strategy's extra losses as the step's penalty input, folded once per penalty object. */

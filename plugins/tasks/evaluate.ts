@@ -5,7 +5,6 @@ import { VidraError } from '../../core/config/errors.ts';
 import { ForwardRunner } from '../../core/engine/forward.ts';
 import type { ModelModule } from '../../core/engine/modules.ts';
 import { loadCheckpoint } from '../../core/engine/safetensors.ts';
-import type { Device } from '../../core/engine/session.ts';
 import { writeFileAtomic } from '../../core/run/atomic.ts';
 import { inject, injectable } from '../../core/plugins/di.ts';
 import type { JobContext, Task } from '../../core/plugins/interfaces.ts';
@@ -14,6 +13,7 @@ import { CONFIG, JOB_CONTEXT, PLUGIN_CONFIG, REGISTRY } from '../../core/plugins
 import { pluginAt } from './plugin-nodes.ts';
 import type { DatasetSource } from './evaluation.ts';
 import { scoreModel, targetPlan } from './scoring.ts';
+import { engineOptions, jobSeed } from './setup.ts';
 
 interface EvaluateOptions {
   checkpoint: string;
@@ -58,10 +58,10 @@ export class EvaluateTask implements Task {
         if (t.data.length !== size) throw new VidraError(`task.checkpoint: '${p.name}' has ${t.data.length} values in ${dir}, the model at '${o.nodes.model}' needs ${size}`);
       }
       const plan = targetPlan(model, o.target, data, o.metrics.includes('retrieval'));
-      const engine = (this.config.select('engine', { default: {} }) ?? {}) as { device?: Device; threads?: number };
+      const engine = engineOptions(this.config);
       const forward = await ForwardRunner.create(model, specs, o.batch_size, { device: engine.device, threads: engine.threads, notice: (l) => this.job.log.warn(l) });
       const params = Object.fromEntries(Object.entries(ckpt.params).map(([k, t]) => [k, { data: t.data as Float32Array }]));
-      const seed = Number(this.config.select('seed', { default: 0 }));
+      const seed = jobSeed(this.config);
       const values = await scoreModel({ forward, params, model, data, train, plan, metrics: o.metrics, registry: this.registry, forecastSamples: o.forecast_samples, seed });
       const result = { step: ckpt.step, split: o.split, ...values };
       appendFileSync(join(this.job.outputDir, 'metrics.jsonl'), `${JSON.stringify({ ...result, time: new Date().toISOString() })}\n`);

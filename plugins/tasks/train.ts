@@ -3,9 +3,8 @@ import { join, resolve } from 'node:path';
 import { Config } from '../../core/config/config.ts';
 import { VidraError } from '../../core/config/errors.ts';
 import { ForwardRunner } from '../../core/engine/forward.ts';
-import type { LossModule, ModelModule, OptimizerModule, ScheduleModule } from '../../core/engine/modules.ts';
+import type { LossModule, ModelModule } from '../../core/engine/modules.ts';
 import { loadCheckpoint, saveCheckpoint } from '../../core/engine/safetensors.ts';
-import type { Device, GraphOptimization } from '../../core/engine/session.ts';
 import { TrainStepRunner } from '../../core/engine/train-step.ts';
 import { writeFileAtomic } from '../../core/run/atomic.ts';
 import { inject, injectable } from '../../core/plugins/di.ts';
@@ -18,6 +17,7 @@ import { concatTyped } from './arrays.ts';
 import { scoreModel, targetPlan, type TargetPlan } from './scoring.ts';
 import { pluginAt, pluginNamed } from './plugin-nodes.ts';
 import { Progress } from './progress.ts';
+import { engineOptions, jobSeed, runnerOptions, trainingPlugins, type EngineOptions } from './setup.ts';
 import { targetColumns } from './targets.ts';
 
 interface TrainOptions {
@@ -57,8 +57,8 @@ export class TrainTask implements Task {
   async run(): Promise<Record<string, unknown>> {
     const o = this.options;
     const { log } = this.job;
-    const seed = Number(this.config.select('seed', { default: 0 }));
-    const engine = (this.config.select('engine', { default: {} }) ?? {}) as { device?: Device; threads?: number; graph_optimization?: GraphOptimization; steps_per_run?: number };
+    const seed = jobSeed(this.config);
+    const engine = engineOptions(this.config);
     this.engineThreads = engine.threads;
     const source = pluginAt<DatasetSource>(this.config, this.registry, 'train', o.nodes.data, 'dataset');
     const train = await source.load(o.train_split);
@@ -83,15 +83,11 @@ export class TrainTask implements Task {
     reader: BatchReader<DatasetBatch>,
     evalSet: Dataset | null,
     seed: number,
-    engine: { device?: Device; threads?: number; graph_optimization?: GraphOptimization; steps_per_run?: number },
+    engine: EngineOptions,
   ): Promise<Record<string, unknown>> {
     const o = this.options;
     const { log } = this.job;
-    const model = pluginAt<ModelModule>(this.config, this.registry, 'train', o.nodes.model, 'model');
-    const loss = pluginAt<LossModule>(this.config, this.registry, 'train', o.nodes.loss, 'loss');
-    const optimizer = pluginAt<OptimizerModule>(this.config, this.registry, 'train', o.nodes.optimizer, 'optimizer');
-    const schedule = o.nodes.scheduler && this.config.has(o.nodes.scheduler) ? pluginAt<ScheduleModule>(this.config, this.registry, 'train', o.nodes.scheduler, 'scheduler') : null;
-    const baseLr = Number(this.config.get(`${o.nodes.optimizer}.lr`));
+    const { model, loss, optimizer, lrAt } = trainingPlugins(this.config, this.registry, 'train', o.nodes);
     // Contrastive losses (targetKind 'none') pair the model's two outputs and read no target; a multi-head
     // model's loss (index_columns) reads several targets laid out over its logit sections.
     const plan = targetPlan(model, o.target, train, loss.targetKind === 'none');
@@ -129,7 +125,7 @@ export class TrainTask implements Task {
         dtype: 'float32',
         stepsPerRun: K,
       },
-      { seed, device: engine.device, threads: engine.threads, graphOptimization: engine.graph_optimization, notice: (l) => log.warn(l) },
+      runnerOptions(seed, engine, (l) => log.warn(l)),
     );
     this.job.record('engine', { provider: runner.provider, device: engine.device ?? 'auto', steps_per_run: K });
 
@@ -180,7 +176,7 @@ export class TrainTask implements Task {
             : layout
               ? concatTyped(read.map((r) => targetColumns(r, layout)), (n) => new BigInt64Array(n))
               : targetArray(loss.targetKind, read.map((r) => r.targets[target]!.data));
-        const lrs = read.map((_, k) => baseLr * (schedule ? schedule.factor(runner.step + k + 1) : 1));
+        const lrs = read.map((_, k) => lrAt(runner.step + k + 1));
         const t1 = performance.now();
         const losses = await runner.run({ inputs, targets, lrs });
         const t2 = performance.now();
