@@ -1,6 +1,7 @@
 // `npm run bench` (engine part): training throughput of the heads on ONNX Runtime (CPU here), the cost of
-// moving parameters and optimizer state in and out of the session, and the training step's FLOP rate
-// against ONNX Runtime's own MatMul on the same shapes. tinybench medians.
+// moving parameters and optimizer state in and out of the session, the training step's FLOP rate against
+// ONNX Runtime's own MatMul running the same products, and the least a CLEP step can cost on this machine.
+// tinybench medians.
 import ort from 'onnxruntime-node';
 import { Bench } from 'tinybench';
 import { createPlugin, createSession, Graph, mulberry32 as random, toOnnxModel, TrainStepRunner } from '../dist/index.js';
