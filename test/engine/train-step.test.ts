@@ -1,21 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { LossModule, OptimizerModule } from '../../core/engine/modules.ts';
+import type { OptimizerModule } from '../../core/engine/modules.ts';
 import { NonFiniteLossError, TrainStepRunner, type TrainStepSpec } from '../../core/engine/train-step.ts';
 import { mulberry32 } from '../../core/random.ts';
 import { MlpHead } from '../../plugins/models/mlp.ts';
 import { LinearHead } from '../../plugins/models/linear.ts';
+import { softmaxCe } from '../helpers/engine.ts';
 
-// Minimal modules written for these tests, so that the compiler is checked against plain-JS arithmetic:
-// softmax cross-entropy (mean over N) and plain SGD.
-const softmaxCe: LossModule = {
-  targetKind: 'index',
-  needsClassCounts: false,
-  build: ({ g }, { logits, targets }) => {
-    const C = logits.shape[1]!;
-    const onehot = g.cast(g.equal(g.unsqueeze(targets!, [1]), g.constant([...Array(C).keys()], 'int64')), logits.dtype);
-    return g.neg(g.reduceMean(g.reduceSum(g.mul(onehot, g.logSoftmax(logits, 1)), [1])));
-  },
-};
+// Plain SGD written for these tests, so that the compiler is checked against plain-JS arithmetic (with
+// the helpers' softmax cross-entropy).
 const sgd: OptimizerModule = {
   state: [],
   update: ({ g, lr }, p) => ({ value: g.sub(p.value, g.mul(lr, p.grad)), state: [] }),

@@ -5,6 +5,7 @@ import { expect } from 'vitest';
 import { mulberry32 } from '../../core/random.ts';
 import { gradients } from '../../core/engine/autodiff.ts';
 import { Graph, type Value } from '../../core/engine/graph.ts';
+import type { LossModule } from '../../core/engine/modules.ts';
 import { toOnnxModel } from '../../core/engine/onnx-export.ts';
 import { createSession } from '../../core/engine/session.ts';
 
@@ -82,3 +83,17 @@ export async function gradCheck(
   }
   return analytic;
 }
+
+/**
+ * Softmax cross-entropy, mean over N, written for the tests so that the step compiler is checked against
+ * plain-JS arithmetic without depending on a loss plugin.
+ */
+export const softmaxCe: LossModule = {
+  targetKind: 'index',
+  needsClassCounts: false,
+  build: ({ g }, { logits, targets }) => {
+    const C = logits.shape[1]!;
+    const onehot = g.cast(g.equal(g.unsqueeze(targets!, [1]), g.constant([...Array(C).keys()], 'int64')), logits.dtype);
+    return g.neg(g.reduceMean(g.reduceSum(g.mul(onehot, g.logSoftmax(logits, 1)), [1])));
+  },
+};

@@ -1,23 +1,14 @@
 import 'reflect-metadata';
 import { describe, expect, it } from 'vitest';
-import type { LossModule, OptimizerModule } from '../../core/engine/modules.ts';
+import type { OptimizerModule } from '../../core/engine/modules.ts';
 import { TrainStepRunner } from '../../core/engine/train-step.ts';
 import { mulberry32 } from '../../core/random.ts';
 import { LinearHead } from '../../plugins/models/linear.ts';
 import { AdamW } from '../../plugins/optimizers/adamw.ts';
 import { SGD } from '../../plugins/optimizers/sgd.ts';
 import { CosineWarmupSchedule } from '../../plugins/schedulers/cosine_warmup.ts';
+import { softmaxCe } from '../helpers/engine.ts';
 
-// Softmax cross-entropy, mean over N, written here so the suite depends on no loss plugin.
-const softmaxCe: LossModule = {
-  targetKind: 'index',
-  needsClassCounts: false,
-  build: ({ g }, { logits, targets }) => {
-    const C = logits.shape[1]!;
-    const onehot = g.cast(g.equal(g.unsqueeze(targets!, [1]), g.constant([...Array(C).keys()], 'int64')), logits.dtype);
-    return g.neg(g.reduceMean(g.reduceSum(g.mul(onehot, g.logSoftmax(logits, 1)), [1])));
-  },
-};
 
 function batches(n: number, seed: number) {
   const r = mulberry32(seed);
