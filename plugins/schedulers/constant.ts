@@ -1,6 +1,7 @@
 import type { ScheduleModule } from '../../core/engine/modules.ts';
 import { injectable } from '../../core/plugins/di.ts';
 import { definePlugin } from '../../core/plugins/registry.ts';
+import { checkOptimizerStep } from './optimizer-step.ts';
 
 /**
  * A constant learning rate: every optimizer step k ≥ 1 uses the base lr (factor 1), as
@@ -9,7 +10,7 @@ import { definePlugin } from '../../core/plugins/registry.ts';
 @injectable()
 export class ConstantSchedule implements ScheduleModule {
   factor(step: number): number {
-    if (!Number.isInteger(step) || step < 1) throw new RangeError(`constant schedule: the step must be an integer k >= 1, got ${step}`);
+    checkOptimizerStep('constant schedule', step);
     return 1;
   }
 }

@@ -2,6 +2,7 @@ import type { ScheduleModule } from '../../core/engine/modules.ts';
 import { inject, injectable } from '../../core/plugins/di.ts';
 import { definePlugin } from '../../core/plugins/registry.ts';
 import { PLUGIN_CONFIG } from '../../core/plugins/tokens.ts';
+import { checkOptimizerStep } from './optimizer-step.ts';
 
 export interface CosineWarmupOptions {
   warmup_steps: number;
@@ -42,7 +43,7 @@ export class CosineWarmupSchedule implements ScheduleModule {
   }
 
   factor(step: number): number {
-    if (!Number.isInteger(step) || step < 1) throw new RangeError(`cosine_warmup: the step must be an integer k >= 1, got ${step}`);
+    checkOptimizerStep('cosine_warmup', step);
     return this.multiplier(step - 1);
   }
 }

@@ -2,6 +2,7 @@ import type { ScheduleModule } from '../../core/engine/modules.ts';
 import { inject, injectable } from '../../core/plugins/di.ts';
 import { definePlugin } from '../../core/plugins/registry.ts';
 import { PLUGIN_CONFIG } from '../../core/plugins/tokens.ts';
+import { checkOptimizerStep } from './optimizer-step.ts';
 
 export interface LinearWarmupOptions {
   warmup_steps: number;
@@ -37,7 +38,7 @@ export class LinearWarmupSchedule implements ScheduleModule {
   }
 
   factor(step: number): number {
-    if (!Number.isInteger(step) || step < 1) throw new RangeError(`linear_warmup: the step must be an integer k >= 1, got ${step}`);
+    checkOptimizerStep('linear_warmup', step);
     return this.multiplier(step - 1);
   }
 }

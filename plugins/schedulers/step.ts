@@ -2,6 +2,7 @@ import type { ScheduleModule } from '../../core/engine/modules.ts';
 import { inject, injectable } from '../../core/plugins/di.ts';
 import { definePlugin } from '../../core/plugins/registry.ts';
 import { PLUGIN_CONFIG } from '../../core/plugins/tokens.ts';
+import { checkOptimizerStep } from './optimizer-step.ts';
 
 export interface StepScheduleOptions {
   step_size: number;
@@ -30,7 +31,7 @@ export class StepSchedule implements ScheduleModule {
   }
 
   factor(step: number): number {
-    if (!Number.isInteger(step) || step < 1) throw new RangeError(`step schedule: the step must be an integer k >= 1, got ${step}`);
+    checkOptimizerStep('step schedule', step);
     return this.options.gamma ** Math.floor((step - 1) / this.options.step_size);
   }
 }
