@@ -18,12 +18,12 @@ export interface RunArgs {
 }
 
 /** Flags of `vidra run` (Hydra's, with `vidra` for `hydra`); the rest of the arguments are overrides. */
-export const RUN_FLAGS: Array<{ names: string[]; value?: string; help: string }> = [
+export const RUN_FLAGS: Array<{ names: string[]; value?: string; choices?: readonly string[]; help: string }> = [
   { names: ['-m', '--multirun'], help: 'run a sweep: one job per combination of the sweep overrides' },
-  { names: ['-c', '--cfg'], value: 'job|vidra|all', help: 'print the composed config instead of running' },
+  { names: ['-c', '--cfg'], value: 'job|vidra|all', choices: ['job', 'vidra', 'all'], help: 'print the composed config instead of running' },
   { names: ['--resolve'], help: 'with --cfg: resolve interpolations before printing' },
   { names: ['-p', '--package'], value: 'PKG', help: 'with --cfg: print only the config node at this dot path' },
-  { names: ['-i', '--info'], value: INFO_KINDS.join('|'), help: 'print information (default: all) instead of running' },
+  { names: ['-i', '--info'], value: INFO_KINDS.join('|'), choices: INFO_KINDS, help: 'print information (default: all) instead of running' },
   { names: ['-cn', '--config-name'], value: 'NAME', help: 'the primary config (default: config, or the project settings)' },
   { names: ['-cp', '--config-path'], value: 'DIR', help: 'replace the primary config directory (absolute or relative to the cwd)' },
   { names: ['-cd', '--config-dir'], value: 'DIR', help: 'add a directory to the config search path' },

@@ -1,25 +1,35 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../config/errors.ts';
 import { loadYaml } from '../config/yaml-load.ts';
 import { toPlain } from '../config/node.ts';
-import { makeEnvironment } from '../launch/environment.ts';
-import { cliContext, launch, type BuiltinsLoader } from './run.ts';
+import { compositionFor, makeEnvironment } from '../launch/environment.ts';
+import { parseRunArgs, RUN_FLAGS } from './args.ts';
+import { cliContext, launch, show, type BuiltinsLoader } from './run.ts';
+
+const USAGE = 'usage: vidra rerun <run dir> [flags] [overrides...]';
+
+/** Flags of `vidra run` that choose the primary config: a rerun's config is the run's own. */
+const CONFIG_FLAGS = ['--config-name', '--config-path', '--config-dir'];
 
 /**
- * `vidra rerun <run dir> [overrides]`: composes again from the run's `.vidra/config.yaml` (unresolved,
- * so `${now:}` and the run directory are fresh) and its `vidra` settings, applies the extra value
- * overrides, and runs the job in a new run directory.
+ * `vidra rerun <run dir> [flags] [overrides]`: composes again from the run's saved `config.yaml`
+ * (unresolved, so `${now:}` and the run directory are fresh) and its `vidra` settings, applies the extra
+ * value overrides, and runs the job in a new run directory — or, with `--cfg`/`--info`, shows it.
  */
 export async function rerunCommand(argv: string[], builtins: BuiltinsLoader): Promise<number> {
-  const [dirArg, ...overrides] = argv;
-  if (!dirArg || dirArg.startsWith('-')) throw new UsageError('usage: vidra rerun <run dir> [overrides...]');
+  const args = parseRunArgs(argv);
+  if (args.help) {
+    process.stdout.write(`${USAGE}\n\nThe flags of 'vidra run' (vidra run --help), except ${CONFIG_FLAGS.join(', ')}:\n${flagLines()}\n`);
+    return 0;
+  }
+  const used = [args.configName !== null && '-cn/--config-name', args.configPath !== null && '-cp/--config-path', args.configDirs.length > 0 && '-cd/--config-dir'].find(Boolean);
+  if (used) throw new UsageError(`rerun composes the run's own saved config, so ${used} does not apply; use 'vidra run' for another config`);
+  const [dirArg, ...overrides] = args.overrides;
+  if (!dirArg) throw new UsageError(USAGE);
   const cwd = process.cwd();
   const dir = resolve(cwd, dirArg);
-  const meta = join(dir, '.vidra');
-  for (const f of ['config.yaml', 'vidra.yaml']) {
-    if (!existsSync(join(meta, f))) throw new UsageError(`'${dirArg}' is not a run directory: ${join(meta, f)} does not exist`);
-  }
+  const meta = metadataDir(dir, dirArg);
   const saved = loadYaml(readFileSync(join(meta, 'vidra.yaml'), 'utf8'), join(meta, 'vidra.yaml')).node;
   const savedVidra = saved.entries.get('vidra');
   const settings = savedVidra?.kind === 'dict' ? (toPlain(savedVidra) as Record<string, unknown>) : {};
@@ -41,5 +51,50 @@ export async function rerunCommand(argv: string[], builtins: BuiltinsLoader): Pr
     rerunOf: { dir, choices },
     vidraBase,
   });
-  return launch(overrides, false, env, builtins);
+  if (args.cfg || args.info) {
+    const comp = compositionFor(env, overrides);
+    const { checkRerunOverrides } = await import('../launch/job.ts');
+    checkRerunOverrides(env, comp);
+    return show(args, comp, env, builtins);
+  }
+  return launch(overrides, args.multirun, env, builtins);
+}
+
+function flagLines(): string {
+  return RUN_FLAGS.filter((f) => !f.names.some((n) => CONFIG_FLAGS.includes(n)))
+    .map((f) => `  ${`${f.names.join(', ')}${f.value ? ` ${f.value}` : ''}`.padEnd(34)} ${f.help}`)
+    .join('\n');
+}
+
+const isMeta = (d: string) => existsSync(join(d, 'config.yaml')) && existsSync(join(d, 'vidra.yaml'));
+
+/**
+ * The run's metadata folder: `.vidra`, or the one its own `vidra.yaml` names as `vidra.output_subdir`
+ * (found among the run directory's subfolders, two levels down at most).
+ */
+function metadataDir(dir: string, dirArg: string): string {
+  const standard = join(dir, '.vidra');
+  if (isMeta(standard)) return standard;
+  const subdirs = (d: string): string[] => {
+    try {
+      return readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(d, e.name)).sort();
+    } catch {
+      return [];
+    }
+  };
+  for (const candidate of subdirs(dir).flatMap((d) => [d, ...subdirs(d)])) {
+    if (!isMeta(candidate)) continue;
+    const recorded = (loadYaml(readFileSync(join(candidate, 'vidra.yaml'), 'utf8'), join(candidate, 'vidra.yaml')).node.entries.get('vidra'));
+    const subdir = recorded?.kind === 'dict' ? (toPlain(recorded) as { output_subdir?: unknown }).output_subdir : undefined;
+    if (typeof subdir === 'string' && resolve(dir, subdir) === candidate) return candidate;
+  }
+  for (const f of ['config.yaml', 'vidra.yaml']) {
+    if (!existsSync(join(standard, f))) {
+      throw new UsageError(
+        `'${dirArg}' is not a run directory: ${join(standard, f)} does not exist, and no subfolder holds config.yaml and vidra.yaml ` +
+          'naming it as vidra.output_subdir',
+      );
+    }
+  }
+  return standard;
 }

@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
-import { composeDetailed, makeRepository } from '../compose/compose.ts';
+import { composeDetailed, makeRepository, type Composition } from '../compose/compose.ts';
 import type { SearchPathEntry } from '../compose/repository.ts';
 import { Config } from '../config/config.ts';
 import { UsageError } from '../config/errors.ts';
@@ -57,18 +57,22 @@ export async function runCommand(argv: string[], builtins: BuiltinsLoader): Prom
     return 0;
   }
   if (args.cfg || args.info) {
-    const comp = composeDetailed({ configDir: ctx.configDir, configName: ctx.configName, searchPath: ctx.searchPath, overrides: args.overrides });
-    if (args.info) {
-      const { createRegistry } = await import('../plugins/loader.ts');
-      const registry = args.info === 'plugins' || args.info === 'all' ? await createRegistry(await builtins(), ctx.plugins, ctx.pluginRoot) : null;
-      process.stdout.write(formatInfo(args.info, comp, registry));
-      return 0;
-    }
-    process.stdout.write(printConfig(comp.config, args));
-    return 0;
+    return show(args, composeDetailed({ configDir: ctx.configDir, configName: ctx.configName, searchPath: ctx.searchPath, overrides: args.overrides }), ctx, builtins);
   }
   const env = makeEnvironment({ ...ctx, argv: process.argv.slice(1) });
   return launch(args.overrides, args.multirun, env, builtins);
+}
+
+/** `--cfg` / `--info`: prints the composed config, or how it was put together, instead of running. */
+export async function show(args: RunArgs, comp: Composition, ctx: Pick<CliContext, 'plugins' | 'pluginRoot'>, builtins: BuiltinsLoader): Promise<number> {
+  if (args.info) {
+    const { createRegistry } = await import('../plugins/loader.ts');
+    const registry = args.info === 'plugins' || args.info === 'all' ? await createRegistry(await builtins(), ctx.plugins, ctx.pluginRoot) : null;
+    process.stdout.write(formatInfo(args.info, comp, registry));
+    return 0;
+  }
+  process.stdout.write(printConfig(comp.config, args));
+  return 0;
 }
 
 /** Runs a single job or a sweep; shared by `run` and `rerun`. */

@@ -17,7 +17,7 @@ import { JobLogger } from '../run/logger.ts';
 import { createUniqueDir } from '../run/run-dir.ts';
 import { onInterrupt } from '../run/signals.ts';
 import { StatusFile } from '../run/status.ts';
-import { isVidraOverride } from '../compose/compose.ts';
+import { isVidraOverride, type Composition } from '../compose/compose.ts';
 import { compositionFor, type RunEnvironment } from './environment.ts';
 
 export interface JobOptions {
@@ -64,6 +64,20 @@ export function overrideDirname(overrides: readonly string[], vidra: DictNode): 
     .join(sep);
 }
 
+/** A rerun keeps the original run's composed config: its config groups can no longer be chosen. */
+export function checkRerunOverrides(env: RunEnvironment, comp: Composition): void {
+  const rerun = env.rerunOf;
+  if (!rerun) return;
+  for (const o of comp.overrides) {
+    if (rerun.choices.includes(o.key)) {
+      throw new UsageError(
+        `'${o.text}': '${o.key}' was a config group in the run being rerun (${rerun.dir}); rerun keeps that run's composed config, ` +
+          `so change values (e.g. ${o.key}.<key>=...) or start a new run with 'vidra run'`,
+      );
+    }
+  }
+}
+
 /**
  * Composes a job and resolves everything it will need — so that bad config fails here, with exit
  * code 2, before any run directory exists.
@@ -71,17 +85,7 @@ export function overrideDirname(overrides: readonly string[], vidra: DictNode): 
 export function prepareJob(job: JobSpec, options: JobOptions): PreparedJob {
   const { env, registry } = options;
   const comp = compositionFor(env, job.overrides);
-  const rerun = env.rerunOf;
-  if (rerun) {
-    for (const o of comp.overrides) {
-      if (rerun.choices.includes(o.key)) {
-        throw new UsageError(
-          `'${o.text}': '${o.key}' was a config group in the run being rerun (${rerun.dir}); rerun keeps that run's composed config, ` +
-            `so change values (e.g. ${o.key}.<key>=...) or start a new run with 'vidra run'`,
-        );
-      }
-    }
-  }
+  checkRerunOverrides(env, comp);
   let vidra = comp.config.vidra;
   if (!vidra) throw new VidraError('the composed config has no vidra node');
   vidra = withVidra(vidra, {

@@ -75,3 +75,14 @@ describe('the shipped backbone configs build and run out of the box', () => {
     }
   });
 });
+
+describe('model.name is the backbone the model runs, whichever model/backbone= chose it', () => {
+  it('each model config with its own backbone, and with another one', () => {
+    const name = (...overrides: string[]) => compose({ configDir, overrides }).get('model.name');
+    expect(name('+model=slowfast')).toBe('slowfast_r50');
+    expect(name('+model=mvit')).toBe('mvit_v2_s');
+    expect(name('+model=r2plus1d')).toBe('r2plus1d_18');
+    expect(name('+model=slowfast', 'model/backbone=mvit_v2_s')).toBe('mvit_v2_s');
+    expect(name('+model=mvit', 'model/backbone=r2plus1d_18')).toBe('r2plus1d_18');
+  });
+});

@@ -10,9 +10,9 @@ const T = 30_000;
 const USAGE = `usage: vidra <command> [options] [overrides...]
 
 commands:
-  run [flags] [overrides...]      compose the config and run the task (vidra run --help for flags and config groups)
-  rerun <run dir> [overrides...]  run again from a run directory's .vidra/config.yaml
-  completion bash|zsh             print a shell completion script
+  run [flags] [overrides...]              compose the config and run the task (vidra run --help for flags and config groups)
+  rerun <run dir> [flags] [overrides...]  run again from a run directory's saved config (vidra rerun --help)
+  completion bash|zsh                     print a shell completion script
 
 exit codes: 0 ok, 1 a job failed, 2 usage or config error
 `;

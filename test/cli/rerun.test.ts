@@ -1,4 +1,4 @@
-// `vidra rerun <run dir> [overrides]`: the same job again, from the run's .vidra/config.yaml.
+// `vidra rerun <run dir> [flags] [overrides]`: the same job again, from the run's saved config.yaml.
 import { afterAll, describe, expect, test } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { makeProject, metricsWithoutTime, removeProjects, type Project } from '../helpers/project.ts';
@@ -86,12 +86,14 @@ describe.concurrent('vidra rerun runs a job again from its run directory', () =>
       p.run(['rerun', 'conf']),
       p.run(['rerun', 'runs/nope']),
       p.run(['rerun']),
-      p.run(['rerun', '--help']),
+      p.run(['rerun', '--cfg', 'job']),
     ]);
-    expect(conf).toMatchObject({ code: 2, stdout: '', stderr: `Error: 'conf' is not a run directory: ${p.path('conf/.vidra/config.yaml')} does not exist\n${HINT}` });
-    expect(nope).toMatchObject({ code: 2, stdout: '', stderr: `Error: 'runs/nope' is not a run directory: ${p.path('runs/nope/.vidra/config.yaml')} does not exist\n${HINT}` });
-    expect(none).toMatchObject({ code: 2, stdout: '', stderr: `Error: usage: vidra rerun <run dir> [overrides...]\n${HINT}` });
-    expect(flag).toMatchObject({ code: 2, stdout: '', stderr: `Error: usage: vidra rerun <run dir> [overrides...]\n${HINT}` });
+    const notRun = (arg: string, missing: string) =>
+      `Error: '${arg}' is not a run directory: ${p.path(missing)} does not exist, and no subfolder holds config.yaml and vidra.yaml naming it as vidra.output_subdir\n${HINT}`;
+    expect(conf).toMatchObject({ code: 2, stdout: '', stderr: notRun('conf', 'conf/.vidra/config.yaml') });
+    expect(nope).toMatchObject({ code: 2, stdout: '', stderr: notRun('runs/nope', 'runs/nope/.vidra/config.yaml') });
+    expect(none).toMatchObject({ code: 2, stdout: '', stderr: `Error: usage: vidra rerun <run dir> [flags] [overrides...]\n${HINT}` });
+    expect(flag).toMatchObject({ code: 2, stdout: '', stderr: `Error: usage: vidra rerun <run dir> [flags] [overrides...]\n${HINT}` });
     expect(p.runDirs()).toEqual(['runs/orig']);
   });
 
@@ -102,5 +104,78 @@ describe.concurrent('vidra rerun runs a job again from its run directory', () =>
     expect(r).toMatchObject({ code: 0, stderr: '' });
     expect(metricsWithoutTime(p.read('runs/again/metrics.jsonl'))).toBe(metricsWithoutTime(p.read('runs/sweep/1/metrics.jsonl')));
     expect(parseYaml(p.read('runs/again/.vidra/vidra.yaml')).vidra.mode).toBe('RUN');
+  });
+});
+
+describe.concurrent('vidra rerun takes the flags of vidra run', () => {
+  test('--cfg job prints the config the rerun would run, overrides applied, and runs nothing', { timeout: T }, async () => {
+    const p = await withRun();
+    const [cfg, seed, resolved] = await Promise.all([
+      p.run(['rerun', 'runs/orig', '--cfg', 'job']),
+      p.run(['rerun', 'runs/orig', 'seed=9', '--cfg=job', '-p', 'seed']),
+      p.run(['rerun', '-c', 'job', '--resolve', '--package', 'name', 'runs/orig', 'seed=7']),
+    ]);
+    expect(cfg).toEqual({ code: 0, signal: null, stderr: '', stdout: p.read('runs/orig/.vidra/config.yaml') });
+    expect(seed).toEqual({ code: 0, signal: null, stderr: '', stdout: '# @package seed\n9\n' });
+    expect(resolved).toEqual({ code: 0, signal: null, stderr: '', stdout: '# @package name\nrun_7\n' });
+    expect(p.runDirs()).toEqual(['runs/orig']);
+  });
+
+  test("--cfg vidra shows the run's own vidra settings; --info defaults the saved config as primary", { timeout: T }, async () => {
+    const p = await withRun();
+    const [vidra, info] = await Promise.all([p.run(['rerun', 'runs/orig', '--cfg', 'vidra', '-p', 'vidra.run.dir']), p.run(['rerun', 'runs/orig', '--info', 'defaults'])]);
+    expect(vidra).toEqual({ code: 0, signal: null, stderr: '', stdout: '# @package vidra.run.dir\nruns/orig\n' });
+    expect(info.code).toBe(0);
+    expect(info.stdout.trimEnd().split('\n').at(-1)).toMatch(new RegExp(`^config +<root> +${p.path('runs/orig/.vidra/config.yaml')}$`));
+  });
+
+  test('-m sweeps value overrides of the rerun, each job in the sweep directory', { timeout: T }, async () => {
+    const p = await withRun();
+    const r = await p.run(['rerun', 'runs/orig', '-m', 'seed=1,2', 'vidra.sweep.dir=runs/again']);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(p.runDirs()).toEqual(['runs/again/0', 'runs/again/1', 'runs/orig']);
+    expect(parseYaml(p.read('runs/again/1/.vidra/config.yaml')).seed).toBe(2);
+    expect(p.status('runs/again/1').status).toBe('completed');
+  });
+
+  test('--help prints the rerun usage and its flags (exit 0)', { timeout: T }, async () => {
+    const r = await makeProject().run(['rerun', '--help']);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(r.stdout.split('\n').slice(0, 4)).toEqual([
+      'usage: vidra rerun <run dir> [flags] [overrides...]',
+      '',
+      "The flags of 'vidra run' (vidra run --help), except --config-name, --config-path, --config-dir:",
+      '  -m, --multirun                     run a sweep: one job per combination of the sweep overrides',
+    ]);
+    expect(r.stdout).not.toContain('--config-name NAME');
+  });
+
+  test('flags that choose another primary config are an error (exit 2), as is a group override with --cfg', { timeout: T }, async () => {
+    const p = await withRun();
+    const [cn, cd, group] = await Promise.all([
+      p.run(['rerun', 'runs/orig', '-cn', 'other']),
+      p.run(['rerun', '--config-dir=conf', 'runs/orig']),
+      p.run(['rerun', 'runs/orig', '--cfg', 'job', 'optim=sgd']),
+    ]);
+    const msg = (flag: string) => `Error: rerun composes the run's own saved config, so ${flag} does not apply; use 'vidra run' for another config\n${HINT}`;
+    expect(cn).toMatchObject({ code: 2, stdout: '', stderr: msg('-cn/--config-name') });
+    expect(cd).toMatchObject({ code: 2, stdout: '', stderr: msg('-cd/--config-dir') });
+    expect(group).toMatchObject({ code: 2, stdout: '' });
+    expect(group.stderr.split('\n')[0]).toBe(
+      `Error: 'optim=sgd': 'optim' was a config group in the run being rerun (${p.path('runs/orig')}); rerun keeps that run's composed config, so change values (e.g. optim.<key>=...) or start a new run with 'vidra run'`,
+    );
+    expect(p.runDirs()).toEqual(['runs/orig']);
+  });
+
+  test('a run made with vidra.output_subdir=meta reruns from meta/, and the rerun writes meta/ too', { timeout: T }, async () => {
+    const p = makeProject();
+    expect((await p.run(['run', 'vidra.output_subdir=meta', 'seed=3', 'vidra.run.dir=runs/m'])).code).toBe(0);
+    expect(p.exists('runs/m/.vidra')).toBe(false);
+    const r = await p.run(['rerun', 'runs/m']);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(p.runDirs()).toEqual(['runs/m', 'runs/m_1']);
+    expect(p.read('runs/m_1/meta/config.yaml')).toBe(p.read('runs/m/meta/config.yaml'));
+    expect(metricsWithoutTime(p.read('runs/m_1/metrics.jsonl'))).toBe(metricsWithoutTime(p.read('runs/m/metrics.jsonl')));
+    expect(p.exists('runs/m_1/.vidra')).toBe(false);
   });
 });
