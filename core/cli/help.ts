@@ -11,6 +11,11 @@ export function selectableGroups(repo: ConfigRepository): string[] {
   return repo.groups().filter((g) => g !== 'vidra');
 }
 
+/** A flag's line in a usage text: its names, its value, what it does. */
+export function flagLine(f: (typeof RUN_FLAGS)[number]): string {
+  return `  ${`${f.names.join(', ')}${f.value ? ` ${f.value}` : ''}`.padEnd(34)} ${f.help}`;
+}
+
 /** `vidra run --help`: generated from the config groups on the search path and the plugin schemas. */
 export function formatHelp(repo: ConfigRepository, registry: PluginRegistry, ctx: { configName: string }): string {
   const out: string[] = [];
@@ -19,7 +24,7 @@ export function formatHelp(repo: ConfigRepository, registry: PluginRegistry, ctx
   out.push('Overrides: key=value (change), +key=value (add), ++key=value (add or change), ~key (delete), group=option;');
   out.push('sweeps with -m: key=a,b,c  range(0,10,2)  choice(a,b)  glob(*,exclude=x*)', '');
   out.push('== Flags ==');
-  for (const f of RUN_FLAGS) out.push(`  ${`${f.names.join(', ')}${f.value ? ` ${f.value}` : ''}`.padEnd(34)} ${f.help}`);
+  for (const f of RUN_FLAGS) out.push(flagLine(f));
   out.push('', `== Configuration groups == (primary config: ${ctx.configName})`);
   out.push('Compose your configuration from those groups (group=option)', '');
   for (const g of selectableGroups(repo)) out.push(`${g}: ${repo.options(g).join(', ')}`);

@@ -5,6 +5,7 @@ import { loadYaml } from '../config/yaml-load.ts';
 import { toPlain } from '../config/node.ts';
 import { compositionFor, makeEnvironment } from '../launch/environment.ts';
 import { parseRunArgs, RUN_FLAGS } from './args.ts';
+import { flagLine } from './help.ts';
 import { cliContext, launch, show, type BuiltinsLoader } from './run.ts';
 
 const USAGE = 'usage: vidra rerun <run dir> [flags] [overrides...]';
@@ -62,7 +63,7 @@ export async function rerunCommand(argv: string[], builtins: BuiltinsLoader): Pr
 
 function flagLines(): string {
   return RUN_FLAGS.filter((f) => !f.names.some((n) => CONFIG_FLAGS.includes(n)))
-    .map((f) => `  ${`${f.names.join(', ')}${f.value ? ` ${f.value}` : ''}`.padEnd(34)} ${f.help}`)
+    .map(flagLine)
     .join('\n');
 }
 
