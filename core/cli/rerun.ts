@@ -31,9 +31,7 @@ export async function rerunCommand(argv: string[], builtins: BuiltinsLoader): Pr
   const cwd = process.cwd();
   const dir = resolve(cwd, dirArg);
   const meta = metadataDir(dir, dirArg);
-  const saved = loadYaml(readFileSync(join(meta, 'vidra.yaml'), 'utf8'), join(meta, 'vidra.yaml')).node;
-  const savedVidra = saved.entries.get('vidra');
-  const settings = savedVidra?.kind === 'dict' ? (toPlain(savedVidra) as Record<string, unknown>) : {};
+  const settings = recordedVidra(meta);
   const choices = Object.keys(((settings.runtime as Record<string, unknown> | undefined)?.choices ?? {}) as object);
   const ctx = await cliContext({ configPath: null, configName: null, configDirs: [] }, cwd);
   // Only the settings that shape where and how the job runs carry over; runtime values are recomputed.
@@ -67,6 +65,13 @@ function flagLines(): string {
     .join('\n');
 }
 
+/** The `vidra` node a run recorded in its vidra.yaml. */
+function recordedVidra(meta: string): Record<string, unknown> {
+  const file = join(meta, 'vidra.yaml');
+  const node = loadYaml(readFileSync(file, 'utf8'), file).node.entries.get('vidra');
+  return node?.kind === 'dict' ? (toPlain(node) as Record<string, unknown>) : {};
+}
+
 const isMeta = (d: string) => existsSync(join(d, 'config.yaml')) && existsSync(join(d, 'vidra.yaml'));
 
 /**
@@ -85,17 +90,11 @@ function metadataDir(dir: string, dirArg: string): string {
   };
   for (const candidate of subdirs(dir).flatMap((d) => [d, ...subdirs(d)])) {
     if (!isMeta(candidate)) continue;
-    const recorded = (loadYaml(readFileSync(join(candidate, 'vidra.yaml'), 'utf8'), join(candidate, 'vidra.yaml')).node.entries.get('vidra'));
-    const subdir = recorded?.kind === 'dict' ? (toPlain(recorded) as { output_subdir?: unknown }).output_subdir : undefined;
+    const subdir = recordedVidra(candidate).output_subdir;
     if (typeof subdir === 'string' && resolve(dir, subdir) === candidate) return candidate;
   }
-  for (const f of ['config.yaml', 'vidra.yaml']) {
-    if (!existsSync(join(standard, f))) {
-      throw new UsageError(
-        `'${dirArg}' is not a run directory: ${join(standard, f)} does not exist, and no subfolder holds config.yaml and vidra.yaml ` +
-          'naming it as vidra.output_subdir',
-      );
-    }
-  }
-  return standard;
+  const missing = ['config.yaml', 'vidra.yaml'].map((f) => join(standard, f)).find((f) => !existsSync(f));
+  throw new UsageError(
+    `'${dirArg}' is not a run directory: ${missing} does not exist, and no subfolder holds config.yaml and vidra.yaml naming it as vidra.output_subdir`,
+  );
 }

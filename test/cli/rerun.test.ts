@@ -177,5 +177,8 @@ describe.concurrent('vidra rerun takes the flags of vidra run', () => {
     expect(p.read('runs/m_1/meta/config.yaml')).toBe(p.read('runs/m/meta/config.yaml'));
     expect(metricsWithoutTime(p.read('runs/m_1/metrics.jsonl'))).toBe(metricsWithoutTime(p.read('runs/m/metrics.jsonl')));
     expect(p.exists('runs/m_1/.vidra')).toBe(false);
+    // A nested output_subdir is found too.
+    expect((await p.run(['run', 'vidra.output_subdir=meta/x', 'vidra.run.dir=runs/n'])).code).toBe(0);
+    expect(await p.run(['rerun', 'runs/n', '--cfg', 'vidra', '-p', 'vidra.output_subdir'])).toMatchObject({ code: 0, stdout: '# @package vidra.output_subdir\nmeta/x\n' });
   });
 });
