@@ -20,12 +20,14 @@ afterAll(() => {
 async function npm(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const env = { ...process.env };
   for (const k of Object.keys(env)) if (k.startsWith('npm_') || k === 'NODE_OPTIONS') delete env[k];
+  // npm's own notices (a newer npm is out) come and go with the registry; warnings must not.
+  const withoutNotices = (s: string) => s.replace(/^npm notice.*\n/gm, '');
   try {
     const r = await run('npm', args, { cwd: REPO, env });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+    return { code: 0, stdout: r.stdout, stderr: withoutNotices(r.stderr) };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+    return { code: e.code, stdout: e.stdout, stderr: withoutNotices(e.stderr) };
   }
 }
 
