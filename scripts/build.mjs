@@ -48,6 +48,8 @@ const { build } = await import('esbuild');
 // packages. Bundled CommonJS code gets a real `require` for Node's built-ins.
 const result = await build({
   metafile: true,
+  // Output paths in the metafile are relative to this: the cleanup below must not depend on the cwd.
+  absWorkingDir: root,
   // The data prefetch worker thread has an entry of its own: a Worker runs a file (plugins/datasets/prefetch.ts).
   entryPoints: { cli: join(root, 'core/cli/main.ts'), index: join(root, 'index.ts'), 'prefetch-worker': join(root, 'plugins/datasets/prefetch-worker.ts') },
   outdir: join(root, 'dist'),

@@ -58,9 +58,10 @@ describe.concurrent('the install setup', () => {
     symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'), 'dir');
     const env = { ...process.env };
     delete env.NODE_OPTIONS;
-    const first = await run(process.execPath, ['bin/vidra.mjs', '--version'], { cwd: dir, env });
+    // From a subfolder of the clone, as `npx vidra` runs it there: the build must not depend on the cwd.
+    const first = await run(process.execPath, [join(dir, 'bin/vidra.mjs'), '--version'], { cwd: join(dir, 'conf'), env });
     expect(first).toEqual({ stdout: 'vidra 0.1.0\n', stderr: 'vidra: building dist/ (first run after install)\n' });
-    expect(existsSync(join(dir, 'dist/cli.js'))).toBe(true);
+    expect(['cli.js', 'index.js', 'prefetch-worker.js'].filter((f) => existsSync(join(dir, 'dist', f)))).toEqual(['cli.js', 'index.js', 'prefetch-worker.js']);
     expect(await run(process.execPath, ['bin/vidra.mjs', '--version'], { cwd: dir, env })).toEqual({ stdout: 'vidra 0.1.0\n', stderr: '' });
   });
 });
