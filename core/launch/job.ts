@@ -48,14 +48,16 @@ export interface PreparedJob {
  * may read it (`run.dir: runs/${model.name}/${now:%H-%M-%S}`), as Hydra's `hydra.*` read the job config.
  */
 export function vidraValue(vidra: DictNode, path: string, root?: DictNode): unknown {
-  const full = new DictNode(new Map([...(root?.entries ?? []), ['vidra', vidra]]), root?.loc);
-  return new Config(full, { vidra }).get(`vidra.${path}`);
+  return vidraConfig(vidra, root).get(`vidra.${path}`);
+}
+
+function vidraConfig(vidra: DictNode, root?: DictNode): Config {
+  return new Config(new DictNode(new Map([...(root?.entries ?? []), ['vidra', vidra]]), root?.loc), { vidra });
 }
 
 /** A `vidra` setting, resolved, with where it was set (for error messages). */
 function vidraSetting(vidra: DictNode, path: string, root?: DictNode): { value: unknown; loc?: SourceLoc } {
-  const full = new DictNode(new Map([...(root?.entries ?? []), ['vidra', vidra]]), root?.loc);
-  const node = new Config(full, { vidra }).resolvedNode(`vidra.${path}`);
+  const node = vidraConfig(vidra, root).resolvedNode(`vidra.${path}`);
   return { value: node.kind === 'value' ? node.value : undefined, loc: node.loc };
 }
 
