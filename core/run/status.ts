@@ -48,19 +48,20 @@ export class StatusFile {
   /**
    * Marks the job in `dir` that its process left `running` when it died (a launcher's worker killed by
    * SIGKILL or the OOM killer): `interrupted` for an interrupting signal, else `failed` with `message`.
-   * Returns false when there was nothing to mark (no status.json, or one already final).
+   * Returns the record as it now stands and whether this call marked it (false: the process had marked
+   * it itself), or null when there is no status.json.
    */
-  static markDead(dir: string, death: { signal: string | null; interrupted: boolean; message: string }): boolean {
+  static markDead(dir: string, death: { signal: string | null; interrupted: boolean; message: string }): { record: StatusRecord; marked: boolean } | null {
     let status: StatusFile;
     try {
       status = new StatusFile(dir, JSON.parse(readFileSync(join(dir, 'status.json'), 'utf8')) as StatusRecord);
     } catch {
-      return false;
+      return null;
     }
-    if (status.finished) return false;
+    if (status.finished) return { record: status.record, marked: false };
     if (death.interrupted && death.signal) status.interrupt(death.signal);
     else status.finish({ status: 'failed', error: { type: 'WorkerExited', message: death.message }, ...(death.signal ? { signal: death.signal } : {}) });
-    return true;
+    return { record: status.record, marked: true };
   }
 
   get current(): StatusRecord {

@@ -67,12 +67,16 @@ export class LocalParallelLauncher implements Launcher {
         });
         const settle = (code: number | null, signal: NodeJS.Signals | null) => {
           if (current && !results.some((r) => r.num === current!.num)) {
-            const interrupted = ctx.signal.aborted || isInterruptSignal(signal);
-            const error = interrupted ? `interrupted (${signal ?? `exit code ${code}`})` : `worker process exited (${signal ?? `code ${code}`}) while running the job`;
+            let interrupted = ctx.signal.aborted || isInterruptSignal(signal);
+            let error = interrupted ? `interrupted (${signal ?? `exit code ${code}`})` : `worker process exited (${signal ?? `code ${code}`}) while running the job`;
             // A worker that dies without marking its job (SIGKILL, the OOM killer, a crash) leaves it
             // `running`: this process saw it die, so it marks the job's directory.
-            if (currentDir && StatusFile.markDead(currentDir, { signal, interrupted, message: error })) {
-              new JobLogger(currentDir, { console: false }).error(`job ${interrupted ? 'interrupted' : 'failed'}: ${error}`);
+            const dead = currentDir ? StatusFile.markDead(currentDir, { signal, interrupted, message: error }) : null;
+            if (dead?.marked) new JobLogger(currentDir!, { console: false }).error(`job ${interrupted ? 'interrupted' : 'failed'}: ${error}`);
+            else if (dead?.record.status === 'interrupted') {
+              // A signal sent to the worker alone: it marked its job and exited; the table says the same.
+              interrupted = true;
+              error = `interrupted by ${dead.record.signal}`;
             }
             results.push({ num: current.num, overrides: current.overrides, status: interrupted ? 'interrupted' : 'failed', outputDir: currentDir, error });
           }

@@ -133,7 +133,7 @@ describe.concurrent('a signal marks the running job interrupted before vidra exi
   });
 });
 
-describe('a local_parallel worker killed outright leaves its job marked by vidra', () => {
+describe.concurrent('a local_parallel worker that dies: its job is marked, and the table says what status.json says', () => {
   test('SIGKILL (as the OOM killer sends): status.json failed with the signal, job.log and the table say so, the other job completes', { timeout: T }, async () => {
     const p = makeProject();
     const run = p.start(['run', '-m', 'vidra/launcher=local_parallel', 'task=sleep', 'task.seconds=30,0.2', 'vidra.sweep.dir=runs/sweep']);
@@ -168,5 +168,21 @@ describe('a local_parallel worker killed outright leaves its job marked by vidra
       [0, 'failed', p.path('runs/sweep/0'), error],
       [1, 'completed', p.path('runs/sweep/1'), null],
     ]);
+  });
+
+  test('SIGTERM to one worker alone: it marks its job interrupted itself; vidra reports it so and runs on', { timeout: T }, async () => {
+    const p = makeProject();
+    const run = p.start(['run', '-m', 'vidra/launcher=local_parallel', 'task=sleep', 'task.seconds=30,0.2', 'vidra.sweep.dir=runs/sweep']);
+    await p.waitForFiles('started', 2);
+    process.kill(Number(p.read('runs/sweep/0/started')), 'SIGTERM');
+    const r = await run.done;
+    expect(r.code).toBe(1);
+    expect(r.stdout.split('\n').filter((l) => /^\d /.test(l))).toEqual([
+      '0    interrupted  task=sleep task.seconds=30   runs/sweep/0  interrupted by SIGTERM',
+      '1    completed    task=sleep task.seconds=0.2  runs/sweep/1  slept=0.2',
+      '1 of 2 jobs completed; sweep directory: runs/sweep',
+    ]);
+    expect(p.status('runs/sweep/0')).toMatchObject({ status: 'interrupted', signal: 'SIGTERM' });
+    expect(p.read('runs/sweep/0/job.log').trimEnd().split('\n').at(-1)).toMatch(/\]\[WARN\] interrupted by SIGTERM$/);
   });
 });
