@@ -248,7 +248,7 @@ export async function executeJob(job: JobSpec, prepared: PreparedJob, options: J
     failure ??= err as Error;
   }
   try {
-    if (failure) status.fail(failure, { ended });
+    if (failure) status.fail(failure, ended);
     else status.complete(result, ended);
   } catch (err) {
     // Not even with the space held for it: the console and the sweep's summary carry the reason instead.

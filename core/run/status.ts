@@ -20,7 +20,7 @@ export interface StatusRecord {
 
 /** Space held back while a job runs, so that its final status.json can be written on a full disk. */
 const RESERVE_BYTES = 64 * 1024;
-export const RESERVE_FILE = '.status.reserve';
+const RESERVE_FILE = '.status.reserve';
 
 /**
  * `status.json` of a job directory: running → completed | failed | interrupted, always written atomically.
@@ -72,15 +72,14 @@ export class StatusFile {
     return this.record.status !== 'running';
   }
 
-  /** `ended`: when the job ended, if the caller recorded that time elsewhere too. */
+  /** `ended` (here and in `fail`): when the job ended, if the caller records that time elsewhere too. */
   complete(result?: Record<string, unknown>, ended?: Date): void {
     this.finish({ status: 'completed', ...(result ? { result } : {}) }, ended);
   }
 
-  /** `signal`: the signal that killed the job's process, when one did. */
-  fail(err: unknown, options: { signal?: string; ended?: Date } = {}): void {
+  fail(err: unknown, ended?: Date): void {
     const e = err instanceof Error ? err : new Error(String(err));
-    this.finish({ status: 'failed', error: { type: e.name, message: e.message, stack: e.stack }, ...(options.signal ? { signal: options.signal } : {}) }, options.ended);
+    this.finish({ status: 'failed', error: { type: e.name, message: e.message, stack: e.stack } }, ended);
   }
 
   interrupt(signal: string): void {
