@@ -12,11 +12,11 @@ import type { PluginRegistry } from '../plugins/registry.ts';
 import { REGISTRY } from '../plugins/tokens.ts';
 import { validateAll } from '../plugins/validate.ts';
 import { writeFileAtomic } from '../run/atomic.ts';
-import { createUniqueDir } from '../run/run-dir.ts';
+import { createOutputDir } from '../run/run-dir.ts';
 import { onInterrupt } from '../run/signals.ts';
 import { isVidraOverride } from '../compose/compose.ts';
 import { compositionFor, type RunEnvironment } from './environment.ts';
-import { executeJob, prepareJob, vidraValue } from './job.ts';
+import { executeJob, prepareJob, vidraDirSetting } from './job.ts';
 
 export interface MultirunResult {
   sweepDir: string | null;
@@ -83,7 +83,7 @@ export async function multirun(overrides: string[], env: RunEnvironment, registr
         // Interrupted while an earlier batch ran: start nothing more (the process is about to exit).
         if (abort.signal.aborted) return batch.map((o) => ({ num: nextNum++, overrides: o, status: 'not_started' as const, outputDir: null }));
         if (sweepDir === null) {
-          sweepDir = createUniqueDir(resolve(env.cwd, String(vidraValue(vidra, 'sweep.dir', base.config.root))));
+          sweepDir = createOutputDir(resolve(env.cwd, vidraDirSetting(vidra, 'sweep.dir', base.config.root)), 'sweep directory', 'vidra.sweep.dir');
           writeFileAtomic(join(sweepDir, 'multirun.yaml'), toYaml(full));
         }
         const dir = sweepDir;

@@ -11,7 +11,7 @@ export interface JobContext {
   /** Job number in a sweep, 0 for a single run. */
   jobNum: number;
   log: JobLogger;
-  /** Aborted on SIGINT/SIGTERM: long tasks should check it between steps. */
+  /** Aborted on SIGINT/SIGTERM/SIGHUP: long tasks should check it between steps. */
   signal: AbortSignal;
   /**
    * Records a fact about the run in `.vidra/vidra.yaml` under `recorded.<key>` (written at once, atomically):
@@ -47,7 +47,7 @@ export interface LaunchContext {
   runJobHere(job: JobSpec): Promise<JobReturn>;
   /** A serialisable description of how to compose and run a job, for launchers that use other processes. */
   environment: unknown;
-  /** Aborted on SIGINT/SIGTERM. */
+  /** Aborted on SIGINT/SIGTERM/SIGHUP. */
   signal: AbortSignal;
   /**
    * Launchers that run jobs elsewhere report each start, so an interruption can tell running from not

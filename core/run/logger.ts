@@ -5,10 +5,12 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 /**
  * A job's logger: every line goes to `<output dir>/job.log` (appended synchronously, so a crash
- * loses nothing) and to the console. Vidra never touches a global logger.
+ * loses nothing) and to the console. Vidra never touches a global logger. A log file that cannot be
+ * written (a full disk) is said once on the console; logging never fails the job or hides its error.
  */
 export class JobLogger {
   readonly file: string;
+  private fileFailed = false;
 
   constructor(
     dir: string,
@@ -32,7 +34,12 @@ export class JobLogger {
 
   private write(level: LogLevel, msg: string): void {
     const line = `[${new Date().toISOString()}][${level.toUpperCase()}] ${msg}`;
-    appendFileSync(this.file, `${line}\n`);
+    try {
+      if (!this.fileFailed) appendFileSync(this.file, `${line}\n`);
+    } catch (err) {
+      this.fileFailed = true;
+      process.stderr.write(`${this.options.prefix ? `${this.options.prefix} ` : ''}cannot write ${this.file} (${(err as Error).message}): log lines go to the console only\n`);
+    }
     if (this.options.console === false || (level === 'debug' && !this.options.verbose)) return;
     const text = this.options.prefix ? `${this.options.prefix} ${msg}` : msg;
     (level === 'error' || level === 'warn' ? process.stderr : process.stdout).write(`${text}\n`);

@@ -1,5 +1,6 @@
-// SIGINT/SIGTERM: every open job and sweep records that it was interrupted, then the process exits
-// (130 / 143, as shells report). Handlers run newest first so a job is marked before its sweep's summary.
+// SIGINT/SIGTERM/SIGHUP: every open job and sweep records that it was interrupted, then the process exits
+// (130 / 143 / 129, as shells report: 128 + the signal's number). A closed terminal (SIGHUP) stops a run as
+// Ctrl-C does, so its job stays resumable. Handlers run newest first so a job is marked before its sweep's summary.
 
 /**
  * A handler records the interruption synchronously. It may return a promise for work that finishes
@@ -10,12 +11,19 @@
 type Handler = (signal: NodeJS.Signals) => void | Promise<unknown>;
 
 const GRACE_MS = 10_000;
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/** Whether `signal` is one that interrupts a run (rather than killing it outright, as SIGKILL does). */
+export function isInterruptSignal(signal: string | null): boolean {
+  return (SIGNALS as readonly string[]).includes(signal ?? '');
+}
+const EXIT_CODES: Record<(typeof SIGNALS)[number], number> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
 const handlers: Handler[] = [];
 let installed = false;
 let exiting = false;
 
 function onSignal(signal: NodeJS.Signals): void {
-  const code = signal === 'SIGINT' ? 130 : 143;
+  const code = EXIT_CODES[signal as (typeof SIGNALS)[number]];
   // A second Ctrl-C while waiting for worker processes: stop waiting.
   if (exiting) process.exit(code);
   exiting = true;
@@ -36,8 +44,7 @@ function onSignal(signal: NodeJS.Signals): void {
 /** Registers `handler` until the returned function is called. */
 export function onInterrupt(handler: Handler): () => void {
   if (!installed) {
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    for (const s of SIGNALS) process.on(s, onSignal);
     installed = true;
   }
   handlers.push(handler);

@@ -6,7 +6,9 @@ import { packageRoot } from '../../core/paths.ts';
 import { definePlugin } from '../../core/plugins/registry.ts';
 import type { JobReturn, JobSpec, LaunchContext, Launcher } from '../../core/plugins/interfaces.ts';
 import { PLUGIN_CONFIG } from '../../core/plugins/tokens.ts';
-import { onInterrupt } from '../../core/run/signals.ts';
+import { JobLogger } from '../../core/run/logger.ts';
+import { isInterruptSignal, onInterrupt } from '../../core/run/signals.ts';
+import { StatusFile } from '../../core/run/status.ts';
 import type { WorkerReply, WorkerRequest } from '../../core/launch/worker.ts';
 
 interface LocalParallelOptions {
@@ -58,18 +60,28 @@ export class LocalParallelLauncher implements Launcher {
           next();
         });
         child.on('exit', (code, signal) => {
+          // A message the worker sent just before dying (its job's `started`) is read before the
+          // channel closes: wait for that when the channel is still open.
+          if (child.connected) child.once('disconnect', () => settle(code, signal));
+          else settle(code, signal);
+        });
+        const settle = (code: number | null, signal: NodeJS.Signals | null) => {
           if (current && !results.some((r) => r.num === current!.num)) {
-            const interrupted = ctx.signal.aborted || signal === 'SIGINT' || signal === 'SIGTERM';
-            results.push({
-              num: current.num,
-              overrides: current.overrides,
-              status: interrupted ? 'interrupted' : 'failed',
-              outputDir: currentDir,
-              error: interrupted ? `interrupted (${signal ?? `exit code ${code}`})` : `worker process exited (${signal ?? `code ${code}`}) while running the job`,
-            });
+            let interrupted = ctx.signal.aborted || isInterruptSignal(signal);
+            let error = interrupted ? `interrupted (${signal ?? `exit code ${code}`})` : `worker process exited (${signal ?? `code ${code}`}) while running the job`;
+            // A worker that dies without marking its job (SIGKILL, the OOM killer, a crash) leaves it
+            // `running`: this process saw it die, so it marks the job's directory.
+            const dead = currentDir ? StatusFile.markDead(currentDir, { signal, interrupted, message: error }) : null;
+            if (dead?.marked) new JobLogger(currentDir!, { console: false }).error(`job ${interrupted ? 'interrupted' : 'failed'}: ${error}`);
+            else if (dead?.record.status === 'interrupted') {
+              // A signal sent to the worker alone: it marked its job and exited; the table says the same.
+              interrupted = true;
+              error = `interrupted by ${dead.record.signal}`;
+            }
+            results.push({ num: current.num, overrides: current.overrides, status: interrupted ? 'interrupted' : 'failed', outputDir: currentDir, error });
           }
           done();
-        });
+        };
       });
     const all = Promise.all(Array.from({ length: n }, runWorker));
     // On SIGINT/SIGTERM the workers (killed by onAbort) mark their own jobs interrupted: the process

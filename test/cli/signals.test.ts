@@ -1,5 +1,6 @@
-// SIGINT / SIGTERM: the running job is marked `interrupted` (with the signal) before vidra exits with
-// 130 / 143, for a single run, a sweep on the local launcher and a sweep on local_parallel.
+// SIGINT / SIGTERM / SIGHUP: the running job is marked `interrupted` (with the signal) before vidra exits
+// with 130 / 143 / 129, for a single run, a sweep on the local launcher and a sweep on local_parallel.
+// A local_parallel worker killed outright (SIGKILL) cannot mark its job: vidra marks it failed.
 import { afterAll, describe, expect, test } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { makeProject, removeProjects } from '../helpers/project.ts';
@@ -17,6 +18,8 @@ describe.concurrent('a signal marks the running job interrupted before vidra exi
   for (const [signal, code] of [
     ['SIGINT', 130],
     ['SIGTERM', 143],
+    // A closed terminal: stops the run as Ctrl-C does (before, vidra died of it and left the job `running`).
+    ['SIGHUP', 129],
   ] as const) {
     test(`single run, ${signal}: exit ${code}, status.json {status: 'interrupted', signal: '${signal}'}`, { timeout: T }, async () => {
       const p = makeProject();
@@ -111,5 +114,75 @@ describe.concurrent('a signal marks the running job interrupted before vidra exi
     expect(r.code).toBe(143);
     for (const d of ['runs/sweep/0', 'runs/sweep/1']) expect(p.status(d)).toMatchObject({ status: 'interrupted', signal: 'SIGTERM' });
     expect(p.json<Summary>('runs/sweep/summary.json').jobs.map((j) => j.status)).toEqual(['interrupted', 'interrupted']);
+  });
+
+  test('local_parallel, SIGHUP: exit 129, both workers mark their jobs interrupted by SIGHUP', { timeout: T }, async () => {
+    const p = makeProject();
+    const run = p.start(['run', '-m', 'vidra/launcher=local_parallel', 'task=sleep', 'seed=1,2', 'vidra.sweep.dir=runs/sweep']);
+    const started = await p.waitForFiles('started', 2);
+    const workerPids = started.map((f) => Number(p.read(f)));
+    run.child.kill('SIGHUP');
+    const r = await run.done;
+    expect(r).toMatchObject({ code: 129, signal: null });
+    expect(p.status('runs/sweep/0')).toMatchObject({ status: 'interrupted', signal: 'SIGHUP', pid: workerPids[0] });
+    expect(p.status('runs/sweep/1')).toMatchObject({ status: 'interrupted', signal: 'SIGHUP', pid: workerPids[1] });
+    expect(p.json<Summary>('runs/sweep/summary.json').jobs.map((j) => [j.status, j.error])).toEqual([
+      ['interrupted', 'interrupted by SIGHUP'],
+      ['interrupted', 'interrupted by SIGHUP'],
+    ]);
+  });
+});
+
+describe.concurrent('a local_parallel worker that dies: its job is marked, and the table says what status.json says', () => {
+  test('SIGKILL (as the OOM killer sends): status.json failed with the signal, job.log and the table say so, the other job completes', { timeout: T }, async () => {
+    const p = makeProject();
+    const run = p.start(['run', '-m', 'vidra/launcher=local_parallel', 'task=sleep', 'task.seconds=30,0.2', 'vidra.sweep.dir=runs/sweep']);
+    await p.waitForFiles('started', 2);
+    const workerPid = Number(p.read('runs/sweep/0/started'));
+    expect(workerPid).not.toBe(run.child.pid);
+    process.kill(workerPid, 'SIGKILL');
+    const r = await run.done;
+    expect(r.code).toBe(1);
+    const error = 'worker process exited (SIGKILL) while running the job';
+    expect(r.stdout.split('\n').filter((l) => /^\d /.test(l))).toEqual([
+      `0    failed     task=sleep task.seconds=30   runs/sweep/0  ${error}`,
+      '1    completed  task=sleep task.seconds=0.2  runs/sweep/1  slept=0.2',
+      '1 of 2 jobs completed; sweep directory: runs/sweep',
+    ]);
+    const status = p.status('runs/sweep/0');
+    expect(status).toEqual({
+      status: 'failed',
+      pid: workerPid,
+      started_at: status.started_at,
+      error: { type: 'WorkerExited', message: error },
+      signal: 'SIGKILL',
+      ended_at: status.ended_at,
+      duration_s: (Date.parse(status.ended_at!) - Date.parse(status.started_at)) / 1000,
+    });
+    expect(status.ended_at).toMatch(/^\d{4}-.*Z$/);
+    expect(p.read('runs/sweep/0/job.log').trimEnd().split('\n').at(-1)).toMatch(new RegExp(`\\]\\[ERROR\\] job failed: ${error.replace(/[()]/g, '\\$&')}$`));
+    // Complete apart from what the killed task never wrote: no space reserve, no temporary file left.
+    expect(p.files('runs/sweep/0')).toEqual(['.vidra/config.yaml', '.vidra/overrides.yaml', '.vidra/resolved.yaml', '.vidra/vidra.yaml', 'job.log', 'started', 'status.json']);
+    expect(p.status('runs/sweep/1')).toMatchObject({ status: 'completed', result: { slept: 0.2 } });
+    expect(p.json<Summary>('runs/sweep/summary.json').jobs.map((j) => [j.num, j.status, j.outputDir, j.error ?? null])).toEqual([
+      [0, 'failed', p.path('runs/sweep/0'), error],
+      [1, 'completed', p.path('runs/sweep/1'), null],
+    ]);
+  });
+
+  test('SIGTERM to one worker alone: it marks its job interrupted itself; vidra reports it so and runs on', { timeout: T }, async () => {
+    const p = makeProject();
+    const run = p.start(['run', '-m', 'vidra/launcher=local_parallel', 'task=sleep', 'task.seconds=30,0.2', 'vidra.sweep.dir=runs/sweep']);
+    await p.waitForFiles('started', 2);
+    process.kill(Number(p.read('runs/sweep/0/started')), 'SIGTERM');
+    const r = await run.done;
+    expect(r.code).toBe(1);
+    expect(r.stdout.split('\n').filter((l) => /^\d /.test(l))).toEqual([
+      '0    interrupted  task=sleep task.seconds=30   runs/sweep/0  interrupted by SIGTERM',
+      '1    completed    task=sleep task.seconds=0.2  runs/sweep/1  slept=0.2',
+      '1 of 2 jobs completed; sweep directory: runs/sweep',
+    ]);
+    expect(p.status('runs/sweep/0')).toMatchObject({ status: 'interrupted', signal: 'SIGTERM' });
+    expect(p.read('runs/sweep/0/job.log').trimEnd().split('\n').at(-1)).toMatch(/\]\[WARN\] interrupted by SIGTERM$/);
   });
 });
