@@ -1,6 +1,9 @@
 // Build: generate the peggy parsers (grammars live in .peggy files beside the code that uses them),
-// then bundle the CLI and the library entry with esbuild (a bundle starts faster than tsc output).
-import { readFileSync, writeFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+// then bundle the CLI and the library entry with esbuild (a bundle starts faster than tsc output), then
+// write the entry's declarations (dist/types) for projects that write plugins in TypeScript.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import peggy from 'peggy';
@@ -45,7 +48,8 @@ const { build } = await import('esbuild');
 // container), and dynamic imports stay lazy chunks so `vidra run --cfg job` loads only what it needs.
 // Dependencies are bundled too (far fewer files to resolve at start-up) except those that must stay one
 // shared instance with third-party plugin modules (tsyringe and its Reflect polyfill) and native or wasm
-// packages. Bundled CommonJS code gets a real `require` for Node's built-ins.
+// packages, and tsx (its module hooks are files Node loads). Bundled CommonJS code gets a real `require` for
+// Node's built-ins.
 const result = await build({
   metafile: true,
   // The data prefetch worker thread has an entry of its own: a Worker runs a file (plugins/datasets/prefetch.ts).
@@ -57,7 +61,7 @@ const result = await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  external: ['tsyringe', 'reflect-metadata', 'onnxruntime-node', 'h5wasm', 'typescript'],
+  external: ['tsyringe', 'reflect-metadata', 'onnxruntime-node', 'h5wasm', 'typescript', 'tsx'],
   sourcemap: 'linked',
   logLevel: 'warning',
   banner: { js: "import { createRequire as __vidraCreateRequire } from 'node:module';\nconst require = __vidraCreateRequire(import.meta.url);" },
@@ -67,6 +71,18 @@ const result = await build({
 // Chunk names carry content hashes: drop the chunks of earlier builds that nothing references now.
 const current = new Set(Object.keys(result.metafile.outputs).map((p) => join(root, p)));
 for (const name of readdirSync(join(root, 'dist'))) {
+  if (name === 'types') continue;
   const file = join(root, 'dist', name);
   if (!current.has(file) && !current.has(file.replace(/\.map$/, ''))) rmSync(file);
+}
+
+// Declarations (package.json exports "types"): a plugin project's tsc reads these, not Vidra's sources, which
+// import with .ts extensions its settings may not allow. tsc takes seconds, so only when a source is newer.
+const stamp = join(root, 'dist', 'types', '.built');
+const builtAt = existsSync(stamp) ? statSync(stamp).mtimeMs : 0;
+const sources = [join(root, 'index.ts'), ...['core', 'plugins'].flatMap((top) => [...walk(join(root, top))])];
+if (sources.some((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && statSync(f).mtimeMs > builtAt)) {
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.types.json')], { stdio: 'inherit' });
+  writeFileSync(stamp, '');
 }
