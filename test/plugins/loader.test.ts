@@ -56,7 +56,7 @@ describe('TypeScript plugin modules', () => {
     const registry = await createRegistry([], ['./plugins/scaled.ts'], root);
     expect(registry.get('mylab.scaled', 'model').source).toBe('./plugins/scaled.ts');
     const node = fromPlain({ _target_: 'mylab.scaled', factor: 2.5 }) as DictNode;
-    const scaled = instantiate<{ apply(x: number): number }>(node, { container, registry, kind: 'model', path: 'model' });
+    const scaled = instantiate<{ apply(x: number): number }>(node, { container, registry, kind: 'model', path: 'model' }) as { apply(x: number): number };
     expect(scaled.apply(4)).toBe(10);
   });
 
