@@ -66,6 +66,7 @@ export {
 export { linear, linearParameters, layerNorm, layerNormParameters, activate, dropout, type Activation } from './core/engine/layers.ts';
 export { evaluateLoss, createLoss } from './plugins/losses/evaluate.ts';
 export { createPlugin, builtinRegistry } from './plugins/create.ts';
+export { pluginAt, pluginNamed } from './plugins/tasks/plugin-nodes.ts';
 export {
   LOADER_PROPERTIES,
   SkipLog,
