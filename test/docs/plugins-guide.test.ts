@@ -39,11 +39,16 @@ function exec(file: string, args: readonly string[], timeoutMs: number): Promise
   );
 }
 
-/** The guide's command `index` run as `node bin/vidra.mjs ...` in a project without runs, its shown output checked. */
+/** The CLIs the guide's commands run through npx: vidra's, and tsx (a dependency of vidra). */
+const NPX: Record<string, string> = { vidra: BIN, tsx: join(REPO, 'node_modules', 'tsx', 'dist', 'cli.mjs') };
+
+/** The guide's command `index` (`npx vidra ...`, `npx tsx ...`) run in a project without runs, its shown output checked. */
 async function runGuide(index: number, expectedCode: number): Promise<Result> {
   rmSync(join(dir, 'runs'), { recursive: true, force: true });
   const command = commands[index]!;
-  const result = await exec(BIN, command.command.split(' ').slice(2), 60_000);
+  const [npx, bin, ...args] = command.command.split(' ');
+  expect(npx).toBe('npx');
+  const result = await exec(NPX[bin!]!, args, 60_000);
   expect(result.code, result.stderr).toBe(expectedCode);
   expectShown(command, result);
   return result;
@@ -118,6 +123,7 @@ describe('docs/plugins.md', () => {
         'plugins/prior-baseline.ts',
         'plugins/quadratic.ts',
         'plugins/squared-hinge.ts',
+        'scripts/check-loss.ts',
         'tsconfig.json',
         'vidra.config.json',
       ].sort(),
@@ -131,6 +137,7 @@ describe('docs/plugins.md', () => {
       'npx vidra run',
       'npx vidra run -cp node_modules/vidra/conf -cd conf +experiment=ego4d_continual strategy=experience_log task.pretrain_epochs=1 task.evaluate_streams=false',
       'npx vidra run -m vidra/launcher=fail_fast task.split=val,test,val',
+      'npx tsx scripts/check-loss.ts',
     ]);
   });
 
@@ -210,5 +217,11 @@ describe('docs/plugins.md', () => {
     ]);
     expect(summary.jobs[1]!.error).toBe("mylab.csv_features: data/toy.csv has no split 'test' (splits: train, val)");
     expect(readdirSync(join(dir, 'runs', 'multirun'), { recursive: true }).filter((p) => String(p).endsWith('status.json'))).toHaveLength(2);
+  }, 70_000);
+
+  it('evaluateLoss checks the loss alone: its value and gradient by hand', async () => {
+    const { stdout } = await runGuide(5, 0);
+    // ((1 − 0.5)² + max(0, 1 − 2)²)/2 and d/dx = −2·max(0, 1 − s·x)·s/2 per element.
+    expect(stdout).toBe(`${(0.5 ** 2 + 0) / 2} [ [ ${(-2 * 0.5) / 2}, 0 ] ]\n`);
   }, 70_000);
 });
