@@ -6,8 +6,8 @@ import { VidraError } from '../config/errors.ts';
 import { PluginRegistry, type PluginDefinition } from './registry.ts';
 
 /**
- * A plugin module exports `plugins` (an array of definitions), a default export of the same,
- * or `register(registry)`. Modules come only from the project settings' `plugins` list: never from a
+ * A plugin module (JavaScript, or TypeScript compiled on load) exports `plugins` (an array of definitions), a
+ * default export of the same, or `register(registry)`. Modules come only from the project settings' `plugins` list: never from a
  * config value or the command line (Hydra's import-path `_target_` became a security advisory).
  */
 export async function loadPluginModule(registry: PluginRegistry, spec: string, root: string): Promise<void> {
