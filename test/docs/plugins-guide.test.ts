@@ -202,7 +202,8 @@ describe('docs/plugins.md', () => {
     // The guide shows the file as this run writes it.
     const shown = guideOutputs(GUIDE).find((o) => o.path === 'experiences.jsonl')!.content.trim().split('\n').map((l) => JSON.parse(l) as Record<string, number | string>);
     expect(logged.map(({ mean_loss: _, ...rest }) => rest)).toEqual(shown.map(({ mean_loss: _, ...rest }) => rest));
-    logged.forEach((l, i) => expect(l.mean_loss).toBeCloseTo(Number(shown[i]!.mean_loss), 6));
+    // Float32 training steps: the same to 4 decimals on any execution provider.
+    logged.forEach((l, i) => expect(l.mean_loss).toBeCloseTo(Number(shown[i]!.mean_loss), 4));
   }, 70_000);
 
   it('the launcher: runs the jobs in order and stops at the first failure (the rest not started); exit 1', async () => {
