@@ -19,8 +19,11 @@ export { expandSweep } from './core/overrides/sweep.ts';
 export { PluginRegistry, definePlugin, UnknownPluginError, type PluginDefinition, type JsonSchema } from './core/plugins/registry.ts';
 export { PLUGIN_KINDS, type PluginKind } from './core/plugins/kinds.ts';
 export { PLUGIN_CONFIG, PLUGIN_ARGS, JOB_CONTEXT, CONFIG, REGISTRY } from './core/plugins/tokens.ts';
+// Plugin classes are built by tsyringe: a plugin module takes its decorators from here (one tsyringe instance).
+export { inject, injectable, container, type DependencyContainer } from './core/plugins/di.ts';
 export { instantiate, InstantiationError, type PartialFactory } from './core/plugins/instantiate.ts';
 export type { Task, JobContext, Launcher, Sweeper, JobSpec, JobReturn, LaunchContext, SweepContext } from './core/plugins/interfaces.ts';
+export type { JobLogger } from './core/run/logger.ts';
 export { builtinPlugins } from './plugins/index.ts';
 
 // The ONNX engine.
@@ -29,9 +32,72 @@ export { gradients, RULES, unbroadcast, type GradientRule } from './core/engine/
 export { toOnnxModel } from './core/engine/onnx-export.ts';
 export { createSession, EngineError, type Device, type SessionOptions, type EngineSession } from './core/engine/session.ts';
 export { compileTrainStep, TrainStepRunner, NonFiniteLossError, type TrainStepSpec, type TrainBatch } from './core/engine/train-step.ts';
-export type { LossModule, OptimizerModule, ScheduleModule, ModelModule, ParameterSpec } from './core/engine/modules.ts';
+export type {
+  LossModule,
+  LossContext,
+  LossInputs,
+  TargetKind,
+  OptimizerModule,
+  OptimizerContext,
+  OptimizerStateSpec,
+  ScheduleModule,
+  ModelModule,
+  ModelInputSpec,
+  ForwardContext,
+  ForwardOutputs,
+  ParameterSpec,
+} from './core/engine/modules.ts';
+// Graph pieces the built-in losses and models are written with, for plugins that write their own.
+export {
+  sigmoid,
+  bceWithLogits,
+  oneMinusExpNeg,
+  oneHot,
+  rowDot,
+  reduce,
+  perClass,
+  classCount,
+  checkPerClass,
+  requireClassCounts,
+  checkedTargets,
+  focalFactor,
+  type Reduction,
+} from './core/engine/loss-ops.ts';
+export { linear, linearParameters, layerNorm, layerNormParameters, activate, dropout, type Activation } from './core/engine/layers.ts';
 export { evaluateLoss, createLoss } from './plugins/losses/evaluate.ts';
 export { createPlugin, builtinRegistry } from './plugins/create.ts';
+export { pluginAt, pluginNamed } from './plugins/tasks/plugin-nodes.ts';
+export {
+  LOADER_PROPERTIES,
+  SkipLog,
+  multiHot,
+  countClasses,
+  checkIndices,
+  unbatch,
+  resolveIn,
+  type Dataset,
+  type DatasetSource,
+  type Sample as DatasetSample,
+  type Batch as DatasetBatch,
+  type Batched,
+  type TargetArray,
+  type SkipReport,
+} from './plugins/datasets/dataset.ts';
+export {
+  STRATEGY_EVENTS,
+  type Strategy,
+  type StrategyPlugin,
+  type StrategyContext,
+  type StrategyEvent,
+  type Experience,
+  type Sample as StrategySample,
+  type Batch as StrategyBatch,
+  type ExtraLoss,
+  type QuadraticPenalty,
+  type QuadraticTerm,
+  type Params,
+} from './plugins/strategies/events.ts';
+export { StrategyTemplate, type TrainLoop, type EvalLoop } from './plugins/strategies/template.ts';
 export { batchReader, type BatchReader, type BatchSource, type BatchStream, type PrefetchOptions } from './plugins/datasets/prefetch.ts';
 
 // Metrics of the workflows.

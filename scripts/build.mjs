@@ -1,6 +1,9 @@
 // Build: generate the peggy parsers (grammars live in .peggy files beside the code that uses them),
-// then bundle the CLI and the library entry with esbuild (a bundle starts faster than tsc output).
-import { readFileSync, writeFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+// then bundle the CLI and the library entry with esbuild (a bundle starts faster than tsc output), then
+// write the entry's declarations (dist/types) for projects that write plugins in TypeScript.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import peggy from 'peggy';
@@ -45,7 +48,8 @@ const { build } = await import('esbuild');
 // container), and dynamic imports stay lazy chunks so `vidra run --cfg job` loads only what it needs.
 // Dependencies are bundled too (far fewer files to resolve at start-up) except those that must stay one
 // shared instance with third-party plugin modules (tsyringe and its Reflect polyfill) and native or wasm
-// packages. Bundled CommonJS code gets a real `require` for Node's built-ins.
+// packages, and tsx (its module hooks are files Node loads). Bundled CommonJS code gets a real `require` for
+// Node's built-ins.
 const result = await build({
   metafile: true,
   // Output paths in the metafile are relative to this: the cleanup below must not depend on the cwd.
@@ -59,7 +63,7 @@ const result = await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  external: ['tsyringe', 'reflect-metadata', 'onnxruntime-node', 'h5wasm', 'typescript'],
+  external: ['tsyringe', 'reflect-metadata', 'onnxruntime-node', 'h5wasm', 'typescript', 'tsx'],
   sourcemap: 'linked',
   logLevel: 'warning',
   banner: { js: "import { createRequire as __vidraCreateRequire } from 'node:module';\nconst require = __vidraCreateRequire(import.meta.url);" },
@@ -69,6 +73,20 @@ const result = await build({
 // Chunk names carry content hashes: drop the chunks of earlier builds that nothing references now.
 const current = new Set(Object.keys(result.metafile.outputs).map((p) => join(root, p)));
 for (const name of readdirSync(join(root, 'dist'))) {
+  if (name === 'types') continue;
   const file = join(root, 'dist', name);
   if (!current.has(file) && !current.has(file.replace(/\.map$/, ''))) rmSync(file);
+}
+
+// Declarations (package.json exports "types"): a plugin project's tsc reads these, not Vidra's sources, which
+// import with .ts extensions its settings may not allow. tsc takes seconds, so only when a source is newer.
+const stamp = join(root, 'dist', 'types', '.built');
+const builtAt = existsSync(stamp) ? statSync(stamp).mtimeMs : 0;
+const sources = [join(root, 'index.ts'), ...['core', 'plugins'].flatMap((top) => [...walk(join(root, top))])];
+if (sources.some((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && statSync(f).mtimeMs > builtAt)) {
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  // A type error still writes the declarations: the bundle is usable, `npm run typecheck` names the error.
+  const { status } = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.types.json')], { stdio: 'ignore' });
+  if (status === 0) writeFileSync(stamp, '');
+  else console.warn('dist/types: tsc found type errors (npm run typecheck lists them); declarations written anyway, rebuilt next time');
 }
