@@ -2,6 +2,7 @@
 // no run directory — unless a job actually started and failed, which leaves its directory marked failed.
 import { afterAll, describe, expect, test } from 'vitest';
 import { makeProject, removeProjects, REPO } from '../helpers/project.ts';
+import { aliasBomb } from '../helpers/yaml.ts';
 
 afterAll(removeProjects);
 
@@ -30,6 +31,13 @@ const cases: Case[] = [
     args: ['run'],
     files: { 'conf/config.yaml': 'defaults:\n  - task: succeed\nseed: 0\n  bad: indent\n' },
     stderr: 'Error: <P>/conf/config.yaml:3:7: invalid YAML: Nested mappings are not allowed in compact mappings',
+  },
+  {
+    name: 'a YAML alias bomb in a config file fails at once (file:line:col), instead of expanding for ever',
+    args: ['run'],
+    files: { 'conf/config.yaml': `defaults:\n  - task: succeed\n  - _self_\nseed: 0\n${aliasBomb(9)}` },
+    stderr:
+      'Error: <P>/conf/config.yaml:9:8: YAML aliases expand to more than 10000 values in this file, reached at alias *d (anchors nested in aliased nodes multiply): write the values out or nest fewer aliases',
   },
   {
     name: 'unknown group option: the available options and a did-you-mean',
