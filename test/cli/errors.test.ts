@@ -40,6 +40,13 @@ const cases: Case[] = [
       'Error: <P>/conf/config.yaml:9:8: YAML aliases expand to more than 10000 values in this file, reached at alias *d (anchors nested in aliased nodes multiply): write the values out or nest fewer aliases',
   },
   {
+    name: 'a defaults list that includes itself under another package: the chain of files, not a stack overflow',
+    args: ['run', '+model=a'],
+    files: { 'conf/model/a.yaml': 'defaults:\n  - /model@sub: a\nx: 1\n' },
+    stderr:
+      "Error: <P>/conf/model/a.yaml:2:5: defaults-list cycle: 'model/a' includes itself:\n  <P>/conf/model/a.yaml\n  -> <P>/conf/model/a.yaml (/model@sub: a at <P>/conf/model/a.yaml:2:5)\nRemove one of the entries of this chain.",
+  },
+  {
     name: 'unknown group option: the available options and a did-you-mean',
     args: ['run', 'optim=adamx'],
     stderr: `Error: override 'optim=adamx' (argument 1): In 'config': Could not find 'optim/adamx'.\nAvailable options in 'optim': adamw sgd. Did you mean 'adamw'?\n${searchPath}`,
