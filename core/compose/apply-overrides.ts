@@ -86,16 +86,22 @@ export function applyValueOverride(root: DictNode, o: ParsedOverride, loc: Sourc
     existing !== undefined && mergeDict && existing.kind === 'dict' && value!.kind === 'dict' ? merge(existing, value!, o.key) : value!;
   let out: ConfigNode | undefined;
   switch (o.type) {
-    case 'change':
-      if (current === undefined) {
-        throw new ConfigKeyError(
-          `Could not override '${o.key}'. To append to your config use +${o.text}` + nearKeys(root, keys),
-          { loc },
-        );
+    case 'change': {
+      // The composed config is in struct mode, as in Hydra: a dict value may only change keys that exist.
+      const added = current === undefined ? null : value !== null ? firstNewKey(current, value) : null;
+      if (current === undefined || added !== null) {
+        const near = current === undefined ? nearKeys(root, keys) : nearKeys(root, [...keys, ...added!]);
+        throw new ConfigKeyError(`Could not override '${o.key}'. To append to your config use +${o.text}` + near, { loc });
       }
       out = updateIn(root, keys, set(true), false, o.text);
       break;
+    }
     case 'add':
+      // Hydra 1.3 merges a dict or list added at an existing key (`+optim={nesterov:true}`) rather than refusing it.
+      if (current !== undefined && value !== null && value.kind !== 'value') {
+        out = updateIn(root, keys, set(true), false, o.text);
+        break;
+      }
       if (current !== undefined) {
         throw new ConfigKeyError(
           `Could not append to config. An item is already at '${o.key}'. Either remove + prefix: '${o.text.replace(/^\+/, '')}' ` +
@@ -121,6 +127,18 @@ export function applyValueOverride(root: DictNode, o: ParsedOverride, loc: Sourc
   }
   if (out === undefined || out.kind !== 'dict') throw new ConfigCompositionError(`the override '${o.text}' would replace the whole config`, { loc });
   return out;
+}
+
+/** The path (below the override's key) of the first key that a dict value would add to `current`, or null. */
+function firstNewKey(current: ConfigNode, value: ConfigNode): string[] | null {
+  if (current.kind !== 'dict' || value.kind !== 'dict') return null;
+  for (const [k, v] of value.entries) {
+    const existing = current.entries.get(k);
+    if (existing === undefined) return [k];
+    const below = firstNewKey(existing, v);
+    if (below !== null) return [k, ...below];
+  }
+  return null;
 }
 
 function nearKeys(root: DictNode, keys: readonly string[]): string {

@@ -73,6 +73,11 @@ const cases: Case[] = [
     stderr: "Error: override 'optim.lrr=0.1' (argument 1): Could not override 'optim.lrr'. To append to your config use +optim.lrr=0.1\nDid you mean 'optim.lr'?",
   },
   {
+    name: 'a dict override that would add a key to a struct node needs + (as Hydra)',
+    args: ['run', 'optim={nesterov:true}'],
+    stderr: "Error: override 'optim={nesterov:true}' (argument 1): Could not override 'optim'. To append to your config use +optim={nesterov:true}",
+  },
+  {
     name: 'a sweep without --multirun',
     args: ['run', 'seed=1,2'],
     stderr:

@@ -241,10 +241,25 @@ describe('value overrides', () => {
     });
   });
   it('dicts merge into existing nodes, lists replace', () => {
-    expect(obj(dir, ['data.sizes={c:3}', 'optim.betas=[0.9,0.98]'])).toMatchObject({
-      data: { sizes: { a: 1, b: 2, c: 3 } },
+    expect(obj(dir, ['data.sizes={b:3}', 'optim.betas=[0.9,0.98]'])).toMatchObject({
+      data: { sizes: { a: 1, b: 3 } },
       optim: { betas: [0.9, 0.98] },
     });
+  });
+  it('a dict that would add a key needs +, as in Hydra (struct mode); + merges it into the existing dict', () => {
+    expect(() => obj(dir, ['optim={nesterov:true}'])).toThrow(
+      new ConfigKeyError("Could not override 'optim'. To append to your config use +optim={nesterov:true}", {
+        loc: { file: "override 'optim={nesterov:true}' (argument 1)", line: 0, col: 0 },
+      }),
+    );
+    expect(() => obj(dir, ['data={sizes:{a:2,bee:3}}'])).toThrow(
+      "override 'data={sizes:{a:2,bee:3}}' (argument 1): Could not override 'data'. To append to your config use +data={sizes:{a:2,bee:3}}\nDid you mean 'data.sizes.b'?",
+    );
+    expect(obj(dir, ['+optim={nesterov:true}', '+data={sizes:{c:3}}', '++optim={lr:0.1,eps:1e-8}'])).toMatchObject({
+      optim: { lr: 0.1, betas: [0.9, 0.999], nesterov: true, eps: 1e-8 },
+      data: { sizes: { a: 1, b: 2, c: 3 } },
+    });
+    expect(() => obj(dir, ['+seed={a:1}'])).not.toThrow();
   });
   it('~key=value deletes only a matching value', () => {
     expect(obj(dir, ['~seed=1'])).not.toHaveProperty('seed');
