@@ -7,6 +7,8 @@ import { loadYaml } from '../../core/config/yaml-load.ts';
 import { instantiate, InstantiationError, type PartialFactory } from '../../core/plugins/instantiate.ts';
 import { definePlugin, PluginRegistry, UnknownPluginError } from '../../core/plugins/registry.ts';
 import { PLUGIN_ARGS, PLUGIN_CONFIG } from '../../core/plugins/tokens.ts';
+import type { PluginKind } from '../../core/plugins/kinds.ts';
+import { createPlugin } from '../../plugins/create.ts';
 import { validateAll } from '../../core/plugins/validate.ts';
 
 @injectable()
@@ -87,6 +89,16 @@ describe('the registry: one per plugin kind, names looked up, never imported', (
     const r = registry();
     expect(() => r.register({ ...focal, name: 'a/b' })).toThrow(/invalid plugin name 'a\/b'/);
     expect(() => r.register({ ...focal, kind: 'widget' as never })).toThrow(/unknown kind 'widget'/);
+  });
+
+  it('a kind that does not exist (from untyped code, or the library API) names the kinds that do', () => {
+    const reg = registry();
+    const kinds = 'Plugin kinds: dataset, sampler, model, loss, strategy, metric, optimizer, scheduler, launcher, sweeper, callback, task';
+    const backbone = 'backbone' as PluginKind;
+    expect(() => createPlugin(backbone, 'r2plus1d_18')).toThrow(new UnknownPluginError(`there is no plugin kind 'backbone'. ${kinds}`));
+    expect(() => reg.get('focal', 'losses' as PluginKind)).toThrow(new UnknownPluginError(`there is no plugin kind 'losses'. Did you mean 'loss'? ${kinds}`));
+    expect(() => reg.has('focal', backbone)).toThrow(UnknownPluginError);
+    expect(() => reg.list(backbone)).toThrow(UnknownPluginError);
   });
 
   it('the same name in two kinds must be qualified', () => {
