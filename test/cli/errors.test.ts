@@ -98,7 +98,14 @@ const cases: Case[] = [
   {
     name: 'unknown key for a plugin',
     args: ['run', '+task.stepz=3'],
-    stderr: "Error: invalid config for the task plugin 'succeed' at 'task':\n  override '+task.stepz=3' (argument 1): 'task.stepz' is not a key of this plugin\n  The task plugin 'succeed' accepts: steps (integer).",
+    stderr: "Error: invalid config for the task plugin 'succeed' at 'task':\n  override '+task.stepz=3' (argument 1): 'task.stepz' is not a key of this plugin. Did you mean 'task.steps'?\n  The task plugin 'succeed' accepts: steps (integer).",
+  },
+  {
+    name: 'an unknown plugin key added with +: the close match',
+    args: ['run', '+loss=ce', '+loss.smooth=0.2'],
+    files: { 'conf/loss/ce.yaml': '_target_: ce\n' },
+    stderr:
+      "Error: invalid config for the loss plugin 'ce' at 'loss':\n  override '+loss.smooth=0.2' (argument 2): 'loss.smooth' is not a key of this plugin. Did you mean 'loss.label_smoothing'?\n  The loss plugin 'ce' accepts: label_smoothing (number), class_weights (array|null), reduction (string).",
   },
   {
     name: 'interpolation cycle in a config file',

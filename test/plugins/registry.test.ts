@@ -125,7 +125,11 @@ describe('validation against each plugin schema, with file:line:col', () => {
   });
 
   it('unknown keys, enum values and required keys', () => {
-    expect(() => validateAll(node('loss:\n  _target_: focal\n  gama: 2\n'), registry())).toThrow("conf/x.yaml:3:9: 'loss.gama' is not a key of this plugin");
+    expect(() => validateAll(node('loss:\n  _target_: focal\n  gama: 2\n'), registry())).toThrow("conf/x.yaml:3:9: 'loss.gama' is not a key of this plugin. Did you mean 'loss.gamma'?\n");
+    // A nested key is matched against the keys of its own level of the schema.
+    expect(() => createPlugin('dataset', 'synthetic', { backbone: { names: 'x', dim: 3 } })).toThrow(
+      "'dataset.backbone.names' is not a key of this plugin. Did you mean 'dataset.backbone.name'?\n",
+    );
     expect(() => validateAll(node('loss:\n  _target_: focal\n  reduction: avg\n'), registry())).toThrow(
       `conf/x.yaml:3:14: 'loss.reduction' must be one of "none", "mean", "sum" (got the string 'avg')`,
     );
