@@ -89,6 +89,7 @@ export function applyValueOverride(root: DictNode, o: ParsedOverride, loc: Sourc
     case 'change': {
       // The composed config is in struct mode, as in Hydra: a dict value may only change keys that exist.
       const added = current === undefined ? null : value !== null ? firstNewKey(current, value) : null;
+      if (current === undefined && keys[0] === 'hydra' && !root.entries.has('hydra')) throw hydraOverride(root, keys, o, loc);
       if (current === undefined || added !== null) {
         const near = current === undefined ? nearKeys(root, keys) : nearKeys(root, [...keys, ...added!]);
         throw new ConfigKeyError(`Could not override '${o.key}'. To append to your config use +${o.text}` + near, { loc });
@@ -127,6 +128,16 @@ export function applyValueOverride(root: DictNode, o: ParsedOverride, loc: Sourc
   }
   if (out === undefined || out.kind !== 'dict') throw new ConfigCompositionError(`the override '${o.text}' would replace the whole config`, { loc });
   return out;
+}
+
+/** Hydra's own settings are Vidra's under `vidra` (`hydra.run.dir` is `vidra.run.dir`): say so, rather than suggest `+hydra...`. */
+function hydraOverride(root: DictNode, keys: readonly string[], o: ParsedOverride, loc: SourceLoc): ConfigKeyError {
+  const vidraKeys = ['vidra', ...keys.slice(1)];
+  const vidraText = o.text.replace(/^hydra/, 'vidra');
+  const fix = exists(root, vidraKeys)
+    ? `Use ${vidraText}`
+    : `'${vidraKeys.join('.')}' does not exist either (vidra run --cfg vidra lists them)${nearKeys(root, vidraKeys)}`;
+  return new ConfigKeyError(`Could not override '${o.key}': Vidra's own settings are under 'vidra', not 'hydra'. ${fix}`, { loc });
 }
 
 /** The path (below the override's key) of the first key that a dict value would add to `current`, or null. */

@@ -434,6 +434,13 @@ class DefaultsBuilder {
     for (const [key, change] of this.request.changes) {
       if (change.used) continue;
       const group = key.split('@')[0]!;
+      const vidraGroup = group.replace(/^hydra\//, 'vidra/');
+      if (vidraGroup !== group && this.seen.has(vidraGroup)) {
+        throw new ConfigCompositionError(
+          `Could not override '${key}': Vidra's own config groups are under 'vidra/', not 'hydra/'. Use ${change.source.text.replace(/^(\+*)hydra\//, '$1vidra/')}`,
+          { loc: change.source.loc },
+        );
+      }
       const near = [...this.seen.keys()].filter((k) => k.split('@')[0] === group && k !== key).sort();
       throw new ConfigCompositionError(
         `Could not override '${key}'. No match in the defaults list.` +

@@ -67,8 +67,8 @@ function sweepValues(o: ParsedOverride, options: ExpandSweepOptions, random: () 
     }
     case 'interval':
       throw new VidraError(
-        `cannot sweep '${o.text}': interval() is a continuous range, which the basic sweeper cannot enumerate. ` +
-          'Use an optimizing sweeper (such as optuna), or list values with choice() or range()',
+        `cannot sweep '${o.text}': interval() is a continuous range, which the basic sweeper (Vidra's only sweeper) cannot ` +
+          `enumerate; list the values instead: ${o.key}=choice(a,b,c) or ${o.key}=range(start,stop,step)`,
       );
     case 'glob':
       return globMatches(s, o, options).map((name) => new ValueNode(name, 'str'));

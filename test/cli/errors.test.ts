@@ -78,6 +78,28 @@ const cases: Case[] = [
     stderr: "Error: override 'optim={nesterov:true}' (argument 1): Could not override 'optim'. To append to your config use +optim={nesterov:true}",
   },
   {
+    name: "hydra.run.dir: Vidra's settings are under vidra",
+    args: ['run', 'hydra.run.dir=out'],
+    stderr: "Error: override 'hydra.run.dir=out' (argument 1): Could not override 'hydra.run.dir': Vidra's own settings are under 'vidra', not 'hydra'. Use vidra.run.dir=out",
+  },
+  {
+    name: "a hydra.* key without a vidra twin: the close vidra keys",
+    args: ['run', 'seed=1', 'hydra.run.dri=out'],
+    stderr:
+      "Error: override 'hydra.run.dri=out' (argument 2): Could not override 'hydra.run.dri': Vidra's own settings are under 'vidra', not 'hydra'. 'vidra.run.dri' does not exist either (vidra run --cfg vidra lists them)\nDid you mean 'vidra.run.dir'?",
+  },
+  {
+    name: "hydra/launcher=...: Vidra's config groups are under vidra/",
+    args: ['run', 'hydra/launcher=local_parallel'],
+    stderr: "Error: override 'hydra/launcher=local_parallel' (argument 1): Could not override 'hydra/launcher': Vidra's own config groups are under 'vidra/', not 'hydra/'. Use vidra/launcher=local_parallel",
+  },
+  {
+    name: 'interval() in a basic sweep: list the values (there is no optimizing sweeper)',
+    args: ['run', '-m', 'optim.lr=interval(0.001,0.1)'],
+    stderr:
+      "Error: cannot sweep 'optim.lr=interval(0.001,0.1)': interval() is a continuous range, which the basic sweeper (Vidra's only sweeper) cannot enumerate; list the values instead: optim.lr=choice(a,b,c) or optim.lr=range(start,stop,step)",
+  },
+  {
     name: 'a sweep without --multirun',
     args: ['run', 'seed=1,2'],
     stderr:

@@ -221,7 +221,7 @@ describe('interval()', () => {
   it('cannot be swept by the basic sweeper', () => {
     expect(() => expandSweep(['lr=tag(log,interval(0.0001,0.1))'])).toThrow(VidraError);
     expect(() => expandSweep(['lr=interval(0,1)'])).toThrow(
-      "cannot sweep 'lr=interval(0,1)': interval() is a continuous range, which the basic sweeper cannot enumerate. Use an optimizing sweeper (such as optuna), or list values with choice() or range()",
+      "cannot sweep 'lr=interval(0,1)': interval() is a continuous range, which the basic sweeper (Vidra's only sweeper) cannot enumerate; list the values instead: lr=choice(a,b,c) or lr=range(start,stop,step)",
     );
   });
 });
