@@ -6,6 +6,10 @@ import { parseCsv } from '../../plugins/datasets/formats/csv.ts';
 import { parseFrameList, videoLabels } from '../../plugins/datasets/formats/frame-list.ts';
 import { writeFeatureFile } from '../../plugins/datasets/formats/hdf5-features.ts';
 import { writeSynthetic } from '../../plugins/datasets/synthetic.ts';
+import { compose } from '../../core/compose/compose.ts';
+import type { DatasetSource } from '../../plugins/datasets/dataset.ts';
+import { createPlugin } from '../../plugins/create.ts';
+import { REPO } from '../helpers/project.ts';
 import { tempDir, write } from './helpers.ts';
 
 const dir = tempDir();
@@ -151,5 +155,19 @@ describe('charades dataset plugin', () => {
     await expect(new CharadesDataset(opts(root, { annotation_format: 'frame_list' })).load('test')).rejects.toThrow(
       "charades: unknown split 'test' for annotation_format 'frame_list'; splits: train, val",
     );
+  });
+
+  it('data.skip_missing=true on the command line reaches the loader of conf/data/charades.yaml', async () => {
+    const root = join(dir, 'skip-missing');
+    write(join(root, 'Charades_v1_train.csv'), `${HEADER}\nAAA,S,K,6,7,Yes,s,o,d,c001 0 1,3\nBBB,S,K,6,7,Yes,s,o,d,c002 0 1,3\n`);
+    await writeFeatureFile(join(root, 'features.h5'), [{ key: 'AAA', rows: 1, dim: 2, data: Float32Array.from([1, 2]) }]);
+    const data = (overrides: string[]) => {
+      const config = compose({ configDir: join(REPO, 'conf'), overrides: ['data=charades', `data.root=${root}`, ...overrides], vidra: false });
+      const { _target_, ...options } = (config.toObject({ resolve: true }) as { data: Record<string, unknown> }).data;
+      expect(_target_).toBe('charades');
+      return createPlugin<DatasetSource>('dataset', 'charades', options).load();
+    };
+    await expect(data([])).rejects.toThrow(`${join(root, 'features.h5')}: has no dataset 'BBB'`);
+    expect((await data(['data.skip_missing=true'])).skipped).toEqual([{ reason: `no features in ${join(root, 'features.h5')}`, count: 1, examples: ['BBB'] }]);
   });
 });
