@@ -86,16 +86,23 @@ export function applyValueOverride(root: DictNode, o: ParsedOverride, loc: Sourc
     existing !== undefined && mergeDict && existing.kind === 'dict' && value!.kind === 'dict' ? merge(existing, value!, o.key) : value!;
   let out: ConfigNode | undefined;
   switch (o.type) {
-    case 'change':
-      if (current === undefined) {
-        throw new ConfigKeyError(
-          `Could not override '${o.key}'. To append to your config use +${o.text}` + nearKeys(root, keys),
-          { loc },
-        );
+    case 'change': {
+      // The composed config is in struct mode, as in Hydra: a dict value may only change keys that exist.
+      const added = current === undefined ? null : value !== null ? firstNewKey(current, value) : null;
+      if (current === undefined && keys[0] === 'hydra' && !root.entries.has('hydra')) throw hydraOverride(root, keys, o, loc);
+      if (current === undefined || added !== null) {
+        const near = current === undefined ? nearKeys(root, keys) : nearKeys(root, [...keys, ...added!]);
+        throw new ConfigKeyError(`Could not override '${o.key}'. To append to your config use +${o.text}` + near, { loc });
       }
       out = updateIn(root, keys, set(true), false, o.text);
       break;
+    }
     case 'add':
+      // Hydra 1.3 merges a dict or list added at an existing key (`+optim={nesterov:true}`) rather than refusing it.
+      if (current !== undefined && value !== null && value.kind !== 'value') {
+        out = updateIn(root, keys, set(true), false, o.text);
+        break;
+      }
       if (current !== undefined) {
         throw new ConfigKeyError(
           `Could not append to config. An item is already at '${o.key}'. Either remove + prefix: '${o.text.replace(/^\+/, '')}' ` +
@@ -121,6 +128,28 @@ export function applyValueOverride(root: DictNode, o: ParsedOverride, loc: Sourc
   }
   if (out === undefined || out.kind !== 'dict') throw new ConfigCompositionError(`the override '${o.text}' would replace the whole config`, { loc });
   return out;
+}
+
+/** Hydra's own settings are Vidra's under `vidra` (`hydra.run.dir` is `vidra.run.dir`): say so, rather than suggest `+hydra...`. */
+function hydraOverride(root: DictNode, keys: readonly string[], o: ParsedOverride, loc: SourceLoc): ConfigKeyError {
+  const vidraKeys = ['vidra', ...keys.slice(1)];
+  const vidraText = o.text.replace(/^hydra/, 'vidra');
+  const fix = exists(root, vidraKeys)
+    ? `Use ${vidraText}`
+    : `'${vidraKeys.join('.')}' does not exist either (vidra run --cfg vidra lists them)${nearKeys(root, vidraKeys)}`;
+  return new ConfigKeyError(`Could not override '${o.key}': Vidra's own settings are under 'vidra', not 'hydra'. ${fix}`, { loc });
+}
+
+/** The path (below the override's key) of the first key that a dict value would add to `current`, or null. */
+function firstNewKey(current: ConfigNode, value: ConfigNode): string[] | null {
+  if (current.kind !== 'dict' || value.kind !== 'dict') return null;
+  for (const [k, v] of value.entries) {
+    const existing = current.entries.get(k);
+    if (existing === undefined) return [k];
+    const below = firstNewKey(existing, v);
+    if (below !== null) return [k, ...below];
+  }
+  return null;
 }
 
 function nearKeys(root: DictNode, keys: readonly string[]): string {

@@ -112,6 +112,12 @@ function optionPackage(written: string | null, parentPkg: string, defaultPkg: st
   return defaultPkg;
 }
 
+/** A defaults entry as written: `/model@sub: a`, `db`. */
+function entryText(e: Entry): string {
+  const name = e.package === null ? e.name : `${e.name}@${e.package}`;
+  return e.kind === 'group' ? `${name}: ${optionText(e.option)}` : name;
+}
+
 function optionText(option: Option): string {
   return Array.isArray(option) ? `[${option.join(',')}]` : String(option);
 }
@@ -191,12 +197,17 @@ export function buildDefaults(repo: ConfigRepository, request: DefaultsRequest):
   return new DefaultsBuilder(repo, request).build();
 }
 
+/** The configs being visited, outermost first, each with the entry that included it. */
+type VisitStack = Array<{ config: LoadedConfig; via: Entry | null }>;
+
 interface Deferred {
   slot: TreeNode;
   entry: Entry;
   group: string;
   parentPkg: string;
   pos: number[];
+  /** The configs that included this entry, for the cycle check when it is visited later. */
+  visiting: VisitStack;
 }
 
 class DefaultsBuilder {
@@ -208,6 +219,8 @@ class DefaultsBuilder {
   private readonly deferred: Deferred[] = [];
   private defaultsOverrides: Array<{ key: string; change: GroupChange }> = [];
   private interpolatedDepth = 0;
+  /** A defaults-list cycle would recurse for ever: it is caught by the configs on this stack. */
+  private visiting: VisitStack = [];
 
   constructor(
     private readonly repo: ConfigRepository,
@@ -254,7 +267,29 @@ class DefaultsBuilder {
     return { tree, merges, choices: new Map(ordered) };
   }
 
-  private visit(loaded: LoadedConfig, groupDir: string, pkg: string, isPrimary: boolean, pos: number[]): TreeNode {
+  private visit(loaded: LoadedConfig, groupDir: string, pkg: string, isPrimary: boolean, pos: number[], via: Entry | null = null): TreeNode {
+    this.checkCycle(loaded, via);
+    this.visiting.push({ config: loaded, via });
+    try {
+      return this.visitEntries(loaded, groupDir, pkg, isPrimary, pos);
+    } finally {
+      this.visiting.pop();
+    }
+  }
+
+  private checkCycle(loaded: LoadedConfig, via: Entry | null): void {
+    const start = this.visiting.findIndex((v) => v.config.path === loaded.path);
+    if (start < 0) return;
+    const chain = [...this.visiting.slice(start), { config: loaded, via }]
+      .map((v, i) => (i === 0 ? `  ${v.config.file}` : `  -> ${v.config.file} (${v.via ? entryText(v.via) : 'included'} at ${v.via?.source.loc ? formatLoc(v.via.source.loc) : '?'})`))
+      .join('\n');
+    throw new ConfigCompositionError(
+      `defaults-list cycle: '${loaded.path}' includes itself:\n${chain}\nRemove one of the entries of this chain.`,
+      { loc: via?.source.loc },
+    );
+  }
+
+  private visitEntries(loaded: LoadedConfig, groupDir: string, pkg: string, isPrimary: boolean, pos: number[]): TreeNode {
     const { entries, content } = splitDefaults(loaded);
     if (!entries.some((e) => e.kind === 'self')) {
       entries.push({ kind: 'self', name: '_self_', package: null, option: null, optional: false, override: false, source: { text: '' } });
@@ -292,7 +327,7 @@ class DefaultsBuilder {
         if (!child) throw this.notFound(path, dirname(path), e.source, loaded.path);
         const defaultPkg = joinPkg(pkg, dirname(e.name.replace(/^\//, '')).replace(/\//g, '.'));
         const childPkg = optionPackage(e.package, pkg, defaultPkg, child);
-        children.push(this.visit(child, dirname(path), childPkg, false, [...pos, i]));
+        children.push(this.visit(child, dirname(path), childPkg, false, [...pos, i], e));
       } else {
         this.visitGroup(e, groupDir, pkg, loaded.path, children, [...pos, i]);
       }
@@ -335,7 +370,7 @@ class DefaultsBuilder {
     const defaultPkg = joinPkg(pkg, e.name.replace(/^\//, '').replace(/\//g, '.'));
     if (typeof option === 'string' && option.includes('${')) {
       const slot: TreeNode = { config: `${group}/${option}`, package: defaultPkg, children: [] };
-      this.deferred.push({ slot, entry: { ...e, option }, group, parentPkg: pkg, pos });
+      this.deferred.push({ slot, entry: { ...e, option }, group, parentPkg: pkg, pos, visiting: [...this.visiting] });
       out.push(slot);
       return;
     }
@@ -344,7 +379,7 @@ class DefaultsBuilder {
       const child = this.loadOption(group, options[i]!, e, change, parentPath);
       if (!child) continue;
       const childPkg = optionPackage(e.package, pkg, defaultPkg, child);
-      out.push(this.visit(child, group, childPkg, false, [...pos, i]));
+      out.push(this.visit(child, group, childPkg, false, [...pos, i], e));
     }
   }
 
@@ -387,7 +422,9 @@ class DefaultsBuilder {
       const defaultPkg = d.slot.package;
       const pkg = optionPackage(d.entry.package, d.parentPkg, defaultPkg, child);
       this.interpolatedDepth++;
-      const sub = this.visit(child, d.group, pkg, false, d.pos);
+      this.visiting = d.visiting;
+      const sub = this.visit(child, d.group, pkg, false, d.pos, d.entry);
+      this.visiting = [];
       this.interpolatedDepth--;
       Object.assign(d.slot, sub);
     }
@@ -397,6 +434,13 @@ class DefaultsBuilder {
     for (const [key, change] of this.request.changes) {
       if (change.used) continue;
       const group = key.split('@')[0]!;
+      const vidraGroup = group.replace(/^hydra\//, 'vidra/');
+      if (vidraGroup !== group && this.seen.has(vidraGroup)) {
+        throw new ConfigCompositionError(
+          `Could not override '${key}': Vidra's own config groups are under 'vidra/', not 'hydra/'. Use ${change.source.text.replace(/^(\+*)hydra\//, '$1vidra/')}`,
+          { loc: change.source.loc },
+        );
+      }
       const near = [...this.seen.keys()].filter((k) => k.split('@')[0] === group && k !== key).sort();
       throw new ConfigCompositionError(
         `Could not override '${key}'. No match in the defaults list.` +

@@ -86,7 +86,7 @@ export function parseYamlNode(text: string, file: string): ConfigNode | null {
   }
   const root = doc.contents;
   if (root === null || (isScalar(root) && root.type === 'PLAIN' && (root.value === '' || root.value === null))) return null;
-  return convert(root, doc, locAt, file);
+  return convert(root, { doc, locAt, file, aliasBudget: MAX_ALIAS_NODES, expanding: null });
 }
 
 /** Parses one config file. An empty file is an empty dict; a top level that is not a mapping is an error. */
@@ -100,12 +100,41 @@ export function loadYaml(text: string, file: string): LoadedYaml {
   return { node, packageHeader: packageHeader(text) };
 }
 
-function convert(node: YamlNode, doc: Document, locAt: (o: number) => SourceLoc, file: string): ConfigNode {
+// Nodes are copied out of the yaml Document (to keep their locations), so the yaml package's own cap on
+// alias expansion (maxAliasCount, applied by toJS) does not guard this walk: nested anchors of aliases
+// (a "billion laughs" file) would expand exponentially. No real config copies this many nodes by alias.
+const MAX_ALIAS_NODES = 10_000;
+
+interface ConvertContext {
+  doc: Document;
+  locAt: (offset: number) => SourceLoc;
+  file: string;
+  /** Nodes still allowed to be copied through aliases; shared by the whole document. */
+  aliasBudget: number;
+  /** The outermost alias being expanded, named when the budget runs out. */
+  expanding: { source: string; loc: SourceLoc } | null;
+}
+
+function convert(node: YamlNode, ctx: ConvertContext): ConfigNode {
+  const { doc, locAt, file } = ctx;
   const loc = node.range ? locAt(node.range[0]) : { file, line: 0, col: 0 };
+  if (ctx.expanding && --ctx.aliasBudget < 0) {
+    throw new ConfigCompositionError(
+      `YAML aliases expand to more than ${MAX_ALIAS_NODES} values in this file, reached at alias *${ctx.expanding.source} ` +
+        '(anchors nested in aliased nodes multiply): write the values out or nest fewer aliases',
+      { loc: ctx.expanding.loc },
+    );
+  }
   if (isAlias(node)) {
     const target = node.resolve(doc);
     if (!target) throw new ConfigCompositionError(`unknown YAML alias *${node.source}`, { loc });
-    return convert(target as YamlNode, doc, locAt, file);
+    if (ctx.expanding) return convert(target as YamlNode, ctx);
+    ctx.expanding = { source: node.source, loc };
+    try {
+      return convert(target as YamlNode, ctx);
+    } finally {
+      ctx.expanding = null;
+    }
   }
   if (isMap(node)) {
     const entries = new Map<string, ConfigNode>();
@@ -117,7 +146,7 @@ function convert(node: YamlNode, doc: Document, locAt: (o: number) => SourceLoc,
       if (key === undefined) throw new ConfigCompositionError('config keys must be scalars', { loc: keyLoc });
       if (key === '<<' && isScalar(keyNode) && keyNode.type === 'PLAIN') {
         // YAML merge key, as PyYAML supports it: the aliased mapping's keys, not overriding explicit ones.
-        const merged = convert(pair.value as YamlNode, doc, locAt, file);
+        const merged = convert(pair.value as YamlNode, ctx);
         const sources = merged.kind === 'list' ? merged.items : [merged];
         for (const src of sources) {
           if (src.kind !== 'dict') throw new ConfigCompositionError('a YAML merge key (<<) needs a mapping', { loc: keyLoc });
@@ -125,14 +154,14 @@ function convert(node: YamlNode, doc: Document, locAt: (o: number) => SourceLoc,
         }
         continue;
       }
-      const value = pair.value === null ? new ValueNode(null, 'null', keyLoc) : convert(pair.value as YamlNode, doc, locAt, file);
+      const value = pair.value === null ? new ValueNode(null, 'null', keyLoc) : convert(pair.value as YamlNode, ctx);
       entries.set(key, value);
     }
     return new DictNode(entries, loc);
   }
   if (isSeq(node)) {
     return new ListNode(
-      node.items.map((item) => (item === null ? new ValueNode(null, 'null', loc) : convert(item as YamlNode, doc, locAt, file))),
+      node.items.map((item) => (item === null ? new ValueNode(null, 'null', loc) : convert(item as YamlNode, ctx))),
       loc,
     );
   }

@@ -7,6 +7,7 @@
 import { VidraError } from '../config/errors.ts';
 import { ValueNode, type ConfigNode } from '../config/node.ts';
 import { formatOverrideValue, parseOverrideInternal } from './parse.ts';
+import { typedText } from './visitor.ts';
 import type { GlobSweep, ParsedOverride, RangeSweep } from './types.ts';
 import { mulberry32 } from '../random.ts';
 
@@ -29,8 +30,9 @@ const PREFIX: Record<ParsedOverride['type'], string> = { change: '', add: '+', f
 
 /**
  * The jobs of a basic-sweeper multirun: one list of override strings per job. Overrides without a
- * sweep appear as written; each sweep element is printed `<prefix><key>[@pkg]=<value>` in a form that
- * parses back to the same typed value. No sweep at all gives one job; an empty range gives none.
+ * sweep appear as written; each sweep element is printed `<prefix><key>[@pkg]=<value>`, the value as
+ * typed (`1e30`, `'a b'`), or, for generated or cast values (range(), float(1)), in a form that parses
+ * back to the same typed value. No sweep at all gives one job; an empty range gives none.
  */
 export function expandSweep(overrides: string[], options: ExpandSweepOptions = {}): string[][] {
   const random = mulberry32(options.seed ?? hashSeed(overrides));
@@ -39,7 +41,10 @@ export function expandSweep(overrides: string[], options: ExpandSweepOptions = {
     const o = parseOverrideInternal(text);
     const keyElement = `${PREFIX[o.type]}${o.key}${o.package === null ? '' : `@${o.package}`}`;
     // Map.set on an existing key keeps its position: Hydra's OrderedDict does the same.
-    axes.set(keyElement, o.sweep === null ? [o.text] : sweepValues(o, options, random).map((v) => `${keyElement}=${formatOverrideValue(v)}`));
+    axes.set(
+      keyElement,
+      o.sweep === null ? [o.text] : sweepValues(o, options, random).map((v) => `${keyElement}=${typedText(v) ?? formatOverrideValue(v)}`),
+    );
   }
   let jobs: string[][] = [[]];
   for (const axis of axes.values()) {
@@ -62,8 +67,8 @@ function sweepValues(o: ParsedOverride, options: ExpandSweepOptions, random: () 
     }
     case 'interval':
       throw new VidraError(
-        `cannot sweep '${o.text}': interval() is a continuous range, which the basic sweeper cannot enumerate. ` +
-          'Use an optimizing sweeper (such as optuna), or list values with choice() or range()',
+        `cannot sweep '${o.text}': interval() is a continuous range, which the basic sweeper (Vidra's only sweeper) cannot ` +
+          `enumerate; list the values instead: ${o.key}=choice(a,b,c) or ${o.key}=range(start,stop,step)`,
       );
     case 'glob':
       return globMatches(s, o, options).map((name) => new ValueNode(name, 'str'));

@@ -22,14 +22,25 @@ export class OverrideProblem extends Error {
 
 /** Unquoted tokens are their source text; `tokenKind` tells which token it was. */
 export type Token = string;
-export type Ast =
+export type Ast = (
   | { t: 'tokens'; toks: Token[]; at: number }
   | { t: 'quoted'; q: "'" | '"'; body: string; at: number }
   | { t: 'list'; items: Ast[]; at: number }
   | { t: 'dict'; pairs: Array<{ key: { toks: Token[]; at: number }; value: Ast; at: number }>; at: number }
   | { t: 'call'; name: string; args: Array<{ name: string | null; value: Ast; at: number }>; at: number; end: number }
   | { t: 'choice'; items: Ast[]; at: number }
-  | { t: 'empty'; at: number };
+  | { t: 'empty'; at: number }
+) & { /** The source text of an element (a value, a list, a dict, a call). */ src?: string };
+
+// The source text of each value node that an override's element evaluated to, as typed (`1e30`, `'a'`):
+// a sweep echoes its elements this way rather than as formatted from the value (`1e+30`). A cast of a
+// sweep (`float(1,2)`) makes new element nodes, which have no text and are formatted (`1.0`).
+const typedTexts = new WeakMap<ConfigNode, string>();
+
+/** The text a value node was typed as in an override, if it came from one unchanged. */
+export function typedText(node: ConfigNode): string | undefined {
+  return typedTexts.get(node);
+}
 
 export interface OverrideAst {
   prefix: '~' | '++' | '+' | null;
@@ -762,6 +773,13 @@ export class Visitor {
   }
 
   private eval(ast: Ast): Val {
+    const v = this.evalAst(ast);
+    // The innermost text wins: `sort(1e30)` is the node typed `1e30`.
+    if (ast.src !== undefined && !isSweepVal(v) && !typedTexts.has(v)) typedTexts.set(v, ast.src.trim());
+    return v;
+  }
+
+  private evalAst(ast: Ast): Val {
     switch (ast.t) {
       case 'tokens':
         return this.primitive(ast.toks, ast.at);

@@ -1,4 +1,4 @@
-import { closest, VidraError } from '../config/errors.ts';
+import { closest, didYouMean, VidraError } from '../config/errors.ts';
 import { PLUGIN_KINDS, isPluginKind, type PluginKind } from './kinds.ts';
 
 /** A JSON Schema (draft 2020-12 subset that ajv understands) describing a plugin's config keys. */
@@ -60,14 +60,14 @@ export class PluginRegistry {
     const colon = name.indexOf(':');
     if (colon > 0 && isPluginKind(name.slice(0, colon))) return this.get(name.slice(colon + 1), name.slice(0, colon) as PluginKind);
     const searched = kind ? [kind] : PLUGIN_KINDS;
-    const found = searched.map((k) => this.kinds.get(k)!.get(name)).filter((d): d is PluginDefinition => d !== undefined);
+    const found = searched.map((k) => this.ofKind(k).get(name)).filter((d): d is PluginDefinition => d !== undefined);
     if (found.length === 1) return found[0]!;
     if (found.length > 1) {
       throw new UnknownPluginError(
         `the plugin name '${name}' is ambiguous: it is registered as ${found.map((d) => `${d.kind}:${name}`).join(' and ')}; write one of these in _target_`,
       );
     }
-    const names = searched.flatMap((k) => [...this.kinds.get(k)!.keys()]);
+    const names = searched.flatMap((k) => [...this.ofKind(k).keys()]);
     const near = closest(name, names);
     throw new UnknownPluginError(
       `no ${kind ?? 'plugin'} named '${name}' in the ${kind ? `'${kind}'` : 'plugin'} registr${kind ? 'y' : 'ies'}` +
@@ -78,10 +78,17 @@ export class PluginRegistry {
   }
 
   has(name: string, kind?: PluginKind): boolean {
-    return kind ? this.kinds.get(kind)!.has(name) : PLUGIN_KINDS.some((k) => this.kinds.get(k)!.has(name));
+    return kind ? this.ofKind(kind).has(name) : PLUGIN_KINDS.some((k) => this.ofKind(k).has(name));
   }
 
   list(kind?: PluginKind): PluginDefinition[] {
-    return (kind ? [kind] : PLUGIN_KINDS).flatMap((k) => [...this.kinds.get(k)!.values()]);
+    return (kind ? [kind] : PLUGIN_KINDS).flatMap((k) => [...this.ofKind(k).values()]);
+  }
+
+  /** One kind's plugins; a kind that does not exist is an error that lists those that do (callers from JS are not type-checked). */
+  private ofKind(kind: PluginKind): Map<string, PluginDefinition> {
+    const plugins = this.kinds.get(kind);
+    if (plugins) return plugins;
+    throw new UnknownPluginError(`there is no plugin kind '${String(kind)}'.${didYouMean(String(kind), PLUGIN_KINDS)} Plugin kinds: ${PLUGIN_KINDS.join(', ')}`);
   }
 }

@@ -1,7 +1,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { ValidationError } from '../config/errors.ts';
+import { closest, ValidationError } from '../config/errors.ts';
 import { formatLoc, toPlain, type ConfigNode, type DictNode } from '../config/node.ts';
-import type { PluginDefinition, PluginRegistry } from './registry.ts';
+import type { JsonSchema, PluginDefinition, PluginRegistry } from './registry.ts';
 
 /** Keys of a plugin node that instantiate reads itself; they are not part of a plugin's schema. */
 export const SPECIAL_KEYS = ['_target_', '_partial_', '_recursive_', '_args_'] as const;
@@ -71,7 +71,7 @@ export function validatePluginNode({ path, node, def }: PluginNode): Record<stri
   const params = pluginParams(node);
   const validate = validatorFor(def);
   if (validate(params)) return params;
-  const lines = (validate.errors ?? []).map((e) => describeError(e, path, node));
+  const lines = (validate.errors ?? []).map((e) => describeError(e, path, node, def));
   throw new ValidationError(
     `invalid config for the ${def.kind} plugin '${def.name}' at '${path || '<root>'}':\n` +
       lines.map((l) => `  ${l}`).join('\n') +
@@ -103,7 +103,7 @@ function nodeAt(node: ConfigNode, instancePath: string): ConfigNode | undefined 
   return cur;
 }
 
-function describeError(e: ErrorObject, path: string, node: DictNode): string {
+function describeError(e: ErrorObject, path: string, node: DictNode, def: PluginDefinition): string {
   const keyPath = e.instancePath.split('/').slice(1).join('.');
   const full = [path, keyPath].filter(Boolean).join('.');
   const target = nodeAt(node, e.instancePath);
@@ -114,7 +114,8 @@ function describeError(e: ErrorObject, path: string, node: DictNode): string {
     case 'additionalProperties': {
       const extra = (e.params as { additionalProperty: string }).additionalProperty;
       const extraLoc = node.kind === 'dict' ? nodeAt(node, `${e.instancePath}/${extra}`)?.loc : undefined;
-      return `${formatLoc(extraLoc ?? where)}: '${[full, extra].filter(Boolean).join('.')}' is not a key of this plugin`;
+      const near = closest(extra, Object.keys(schemaAt(def.schema, e.schemaPath).properties ?? {})).map((k) => `'${[full, k].filter(Boolean).join('.')}'`);
+      return `${formatLoc(extraLoc ?? where)}: '${[full, extra].filter(Boolean).join('.')}' is not a key of this plugin${near.length ? `. Did you mean ${near.join(' or ')}?` : ''}`;
     }
     case 'required':
       what = `is missing the required key '${(e.params as { missingProperty: string }).missingProperty}'`;
@@ -126,6 +127,16 @@ function describeError(e: ErrorObject, path: string, node: DictNode): string {
       what = e.message ?? e.keyword;
   }
   return `${formatLoc(where)}: '${full || '<root>'}' ${what}${got}`;
+}
+
+/** The (sub)schema that holds the keyword an ajv error names (`#/properties/a/additionalProperties` → the schema of `a`). */
+function schemaAt(schema: JsonSchema, schemaPath: string): { properties?: Record<string, unknown> } {
+  let cur: unknown = schema;
+  for (const raw of schemaPath.split('/').slice(1, -1)) {
+    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    cur = cur !== null && typeof cur === 'object' ? (cur as Record<string, unknown>)[key] : undefined;
+  }
+  return cur !== null && typeof cur === 'object' ? (cur as { properties?: Record<string, unknown> }) : {};
 }
 
 function describeValue(n: ConfigNode): string {

@@ -13,7 +13,7 @@ import { inject, injectable } from '../../core/plugins/di.ts';
 import { definePlugin } from '../../core/plugins/registry.ts';
 import { PLUGIN_CONFIG } from '../../core/plugins/tokens.ts';
 import { ClipFeatureDataset, type LabelledClip } from './clip-features.ts';
-import { countClasses, resolveIn, type Dataset, type DatasetSource, LOADER_PROPERTIES } from './dataset.ts';
+import { countClasses, resolveIn, type Dataset, type DatasetSource, LOADER_PROPERTIES, SKIP_MISSING_PROPERTY } from './dataset.ts';
 import { AK_CLASSES, readAkFrameList, readDfAction, segmentsFromCounts, type Segment } from './formats/animal-kingdom.ts';
 import { DataFormatError } from './formats/errors.ts';
 import { FeatureFile } from './formats/hdf5-features.ts';
@@ -27,6 +27,7 @@ export interface AnimalKingdomOptions {
   df_action: string | null;
   segments_from_counts: 'videolt' | 'paper' | null;
   drop_unlabelled: boolean;
+  skip_missing: boolean;
 }
 
 function readSplit(options: AnimalKingdomOptions, split: string): LabelledClip[] {
@@ -59,6 +60,7 @@ export class AnimalKingdomDataset implements DatasetSource {
         classCounts: counts,
         segments,
         dropUnlabelled: o.drop_unlabelled,
+        skipMissing: o.skip_missing,
       });
     } catch (err) {
       features.close();
@@ -83,6 +85,7 @@ export const plugin = definePlugin({
       df_action: { type: ['string', 'null'], default: 'annotation/df_action.csv', description: 'CSV export of df_action.xlsx (action, count, segment)' },
       segments_from_counts: { enum: ['videolt', 'paper', null], default: null, description: 'recompute segments from train counts (only without df_action)' },
       drop_unlabelled: { type: 'boolean', default: false },
+      ...SKIP_MISSING_PROPERTY,
     },
     required: ['root'],
     additionalProperties: false,

@@ -10,13 +10,13 @@
 //   <root>/<label_map> — the evaluated classes.
 // As SlowFast's ava_helper does, rows whose action is not evaluated are ignored, so a box with only such
 // actions is no sample; these and the excluded key frames are counted in `skipped`, as are boxes whose
-// video has no features. There is no box-level detection here: features are per video and time.
+// video has no features with `skip_missing: true` (else they are an error naming the key). There is no box-level detection here: features are per video and time.
 
 import { existsSync } from 'node:fs';
 import { inject, injectable } from '../../core/plugins/di.ts';
 import { definePlugin } from '../../core/plugins/registry.ts';
 import { PLUGIN_CONFIG } from '../../core/plugins/tokens.ts';
-import { checkIndices, countClasses, multiHot, resolveIn, SkipLog, unbatch, type Batch, type Dataset, type DatasetSource, type Sample, type SkipReport, LOADER_PROPERTIES } from './dataset.ts';
+import { checkIndices, countClasses, missingFeatures, multiHot, resolveIn, SkipLog, unbatch, type Batch, type Dataset, type DatasetSource, type Sample, type SkipReport, LOADER_PROPERTIES, SKIP_MISSING_PROPERTY } from './dataset.ts';
 import { featureWindow } from './feature-windows.ts';
 import { frameKey, parseAvaCsv, parseExcludedTimestamps, parseLabelMap, type AvaLabel } from './formats/ava.ts';
 import { DataFormatError } from './formats/errors.ts';
@@ -33,6 +33,7 @@ export interface AvaOptions {
   stride: number;
   window_sec: number;
   time_offset_sec: number;
+  skip_missing: boolean;
 }
 
 export interface AvaBox {
@@ -85,7 +86,7 @@ class AvaDataset implements Dataset {
   ) {
     for (const b of boxes) {
       if (!features.has(b.video_id)) {
-        skips.add(`no features in ${features.path} for its video`, b.video_id);
+        missingFeatures(o.skip_missing, skips, features, b.video_id, `the box at ${b.timestamp} s of video '${b.video_id}'`, `no features in ${features.path} for its video`);
         continue;
       }
       const rows = features.info(b.video_id).rows;
@@ -174,6 +175,7 @@ export const plugin = definePlugin({
       stride: { type: 'number', exclusiveMinimum: 0, default: 16 },
       window_sec: { type: 'number', minimum: 0, default: 1, description: 'features averaged over [t − w, t + w] around the key frame' },
       time_offset_sec: { type: 'number', default: 0, description: 'time of feature row 0 in the movie (e.g. 900 for features of the 15-min segment)' },
+      ...SKIP_MISSING_PROPERTY,
     },
     required: ['root'],
     additionalProperties: false,

@@ -6,13 +6,13 @@
 // Features: <root>/<features>, an HDF5 file with one [N, D] dataset per video id; a sample's input is the
 // mean of its video's rows (video-level classification, as SlowFast's Charades evaluation is video-level).
 // Targets: `labels`, a 157-way multi-hot. `classCounts.labels` counts training videos per class.
-// Videos without features are skipped and reported in `skipped`.
+// A video without features is an error naming its key, or with `skip_missing: true` skipped and reported in `skipped`.
 
 import { inject, injectable } from '../../core/plugins/di.ts';
 import { definePlugin } from '../../core/plugins/registry.ts';
 import { PLUGIN_CONFIG } from '../../core/plugins/tokens.ts';
 import { ClipFeatureDataset, type LabelledClip } from './clip-features.ts';
-import { countClasses, resolveIn, type Dataset, type DatasetSource, LOADER_PROPERTIES } from './dataset.ts';
+import { countClasses, resolveIn, type Dataset, type DatasetSource, LOADER_PROPERTIES, SKIP_MISSING_PROPERTY } from './dataset.ts';
 import { CHARADES_CLASSES, readCharadesCsv } from './formats/charades.ts';
 import { DataFormatError } from './formats/errors.ts';
 import { parseFrameList, videoLabels } from './formats/frame-list.ts';
@@ -27,6 +27,7 @@ export interface CharadesOptions {
   features_group: string | null;
   num_classes: number;
   drop_unlabelled: boolean;
+  skip_missing: boolean;
 }
 
 const SPLITS = { charades_v1: ['train', 'test'], frame_list: ['train', 'val'] } as const;
@@ -63,6 +64,7 @@ export class CharadesDataset implements DatasetSource {
         numClasses: this.options.num_classes,
         classCounts: countClasses(train.map((c) => c.labels), this.options.num_classes),
         dropUnlabelled: this.options.drop_unlabelled,
+        skipMissing: this.options.skip_missing,
       });
     } catch (err) {
       features.close();
@@ -86,6 +88,7 @@ export const plugin = definePlugin({
       features_group: { type: ['string', 'null'], default: null, description: 'HDF5 group holding the datasets (null: the root)' },
       num_classes: { type: 'integer', minimum: 1, default: CHARADES_CLASSES },
       drop_unlabelled: { type: 'boolean', default: false, description: 'skip videos without any action (reported in skipped)' },
+      ...SKIP_MISSING_PROPERTY,
     },
     required: ['root'],
     additionalProperties: false,

@@ -1,8 +1,8 @@
 // Multi-label recognition over precomputed clip features (Charades, Animal Kingdom): one sample per video
-// (clip), input = the mean of all its feature rows, target = the multi-hot of its labels. Videos without a
-// feature dataset, or with an empty one, are skipped and reported.
+// (clip), input = the mean of all its feature rows, target = the multi-hot of its labels. A video without a
+// feature dataset is an error (skipped with `skipMissing`); one with an empty dataset is skipped and reported.
 
-import { checkIndices, multiHot, SkipLog, unbatch, type Batch, type Dataset, type Sample, type SkipReport } from './dataset.ts';
+import { checkIndices, missingFeatures, multiHot, SkipLog, unbatch, type Batch, type Dataset, type Sample, type SkipReport } from './dataset.ts';
 import type { FeatureFile } from './formats/hdf5-features.ts';
 
 export interface LabelledClip {
@@ -20,6 +20,8 @@ export interface ClipFeatureDatasetOptions {
   segments?: Array<'head' | 'middle' | 'tail'>;
   /** Drop clips without any label (default: keep them as all-negative samples). */
   dropUnlabelled?: boolean;
+  /** Skip clips without a feature dataset (default: an error naming the key). */
+  skipMissing?: boolean;
 }
 
 export class ClipFeatureDataset implements Dataset {
@@ -48,7 +50,7 @@ export class ClipFeatureDataset implements Dataset {
         continue;
       }
       if (!features.has(clip.id)) {
-        skips.add(`no features in ${features.path}`, clip.id);
+        missingFeatures(options.skipMissing ?? false, skips, features, clip.id, `the clip annotated at ${clip.source}`, `no features in ${features.path}`);
         continue;
       }
       const rows = features.info(clip.id).rows;

@@ -7,6 +7,8 @@
 
 import { isAbsolute, join } from 'node:path';
 import { VidraError } from '../../core/config/errors.ts';
+import { fail } from './formats/errors.ts';
+import type { FeatureFile } from './formats/hdf5-features.ts';
 
 export type TargetArray = Float32Array | Int32Array;
 
@@ -78,6 +80,20 @@ export class SkipLog {
   }
 }
 
+/**
+ * A sample whose features are not in the HDF5 file. An error naming the file and the dataset key, unless
+ * the dataset's config says `skip_missing: true`: then it is skipped and reported under `reason`.
+ */
+export function missingFeatures(skipMissing: boolean, skips: SkipLog, file: FeatureFile, key: string, sample: string, reason: string): void {
+  if (skipMissing) return skips.add(reason, key);
+  fail(
+    file.path,
+    undefined,
+    `has no dataset '${file.datasetPath(key)}' for ${sample}; set skip_missing: true in the dataset's config ` +
+      '(e.g. data.skip_missing=true) to skip samples without features',
+  );
+}
+
 /** One line per reason: "skipped 3 clips: no features in f.h5 (e.g. a, b, c)". */
 export function formatSkips(skipped: readonly SkipReport[], what = 'records'): string[] {
   return skipped.map((s) => `skipped ${s.count} ${what}: ${s.reason} (e.g. ${s.examples.join(', ')})`);
@@ -130,4 +146,13 @@ export function resolveIn(root: string, path: string): string {
  */
 export const LOADER_PROPERTIES = {
   batch_size: { type: 'integer', minimum: 1, default: 32, description: 'training batch size (task.batch_size reads it)' },
+} as const;
+
+/** The config key of every dataset plugin that reads HDF5 features (see `missingFeatures`). */
+export const SKIP_MISSING_PROPERTY = {
+  skip_missing: {
+    type: 'boolean',
+    default: false,
+    description: 'skip samples whose features are missing from the HDF5 file (reported as skipped); false: an error naming the key',
+  },
 } as const;

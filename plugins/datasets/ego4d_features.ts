@@ -19,7 +19,7 @@
 //   2.133 s clips (stream_clips: true) or one sample per action (false); a clip's input is the mean of the
 //   rows of its span in the parent video; targets verb, noun. `users` gives each user's sample range; a
 //   user whose stream ends up empty is an error.
-// Records whose video has no features are skipped and reported.
+// A record whose video has no features is an error naming the key (with `skip_missing: true`, skipped and reported).
 
 import { existsSync } from 'node:fs';
 import { extname } from 'node:path';
@@ -27,7 +27,7 @@ import { VidraError } from '../../core/config/errors.ts';
 import { inject, injectable } from '../../core/plugins/di.ts';
 import { definePlugin } from '../../core/plugins/registry.ts';
 import { PLUGIN_CONFIG } from '../../core/plugins/tokens.ts';
-import { checkIndices, resolveIn, SkipLog, unbatch, type Batch, type Dataset, type DatasetSource, type Sample, type SkipReport, LOADER_PROPERTIES } from './dataset.ts';
+import { checkIndices, missingFeatures, resolveIn, SkipLog, unbatch, type Batch, type Dataset, type DatasetSource, type Sample, type SkipReport, LOADER_PROPERTIES, SKIP_MISSING_PROPERTY } from './dataset.ts';
 import { featureWindow, narrationWindow } from './feature-windows.ts';
 import { isValOrTest, readEgo4dMeta } from './formats/ego4d-meta.ts';
 import { DataFormatError } from './formats/errors.ts';
@@ -66,6 +66,7 @@ export interface Ego4dFeaturesOptions {
   train_user_ids: Array<string | number> | null;
   test_user_ids: Array<string | number> | null;
   split_seed: number;
+  skip_missing: boolean;
 }
 
 interface Item {
@@ -181,7 +182,8 @@ export class Ego4dFeatures implements DatasetSource {
         // 'val' is the complement of 'train': the held-out videos only (a split, not skipped records).
         if (split === 'val' && !excluded.has(n.video_uid)) return;
         if (split === 'train' && excluded.has(n.video_uid)) return skips.add(`video in a ${o.exclude_splits.join('/')} split (ego4d.json), left out of '${split}'`, n.video_uid);
-        if (!features.has(n.video_uid)) return skips.add(`no features in ${features.path} for its video_uid`, n.video_uid);
+        const narration = `the narration at ${n.timestamp_sec} s of video_uid '${n.video_uid}' (${path})`;
+        if (!features.has(n.video_uid)) return missingFeatures(o.skip_missing, skips, features, n.video_uid, narration, `no features in ${features.path} for its video_uid`);
         const rows = features.info(n.video_uid).rows;
         if (rows === 0) return skips.add(`0 feature rows in ${features.path} for its video_uid`, n.video_uid);
         let window: RowWindow;
@@ -193,7 +195,7 @@ export class Ego4dFeatures implements DatasetSource {
         let textRef: Item['text'];
         if (text?.kind === 'npy') textRef = { key: '', row: i };
         else if (text?.kind === 'h5') {
-          if (!text.file.has(n.video_uid)) return skips.add(`no text embeddings in ${text.file.path} for its video_uid`, n.video_uid);
+          if (!text.file.has(n.video_uid)) return missingFeatures(o.skip_missing, skips, text.file, n.video_uid, narration, `no text embeddings in ${text.file.path} for its video_uid`);
           if (j >= text.file.info(n.video_uid).rows) {
             throw new DataFormatError(`${text.file.path}: dataset '${n.video_uid}' has ${text.file.info(n.video_uid).rows} rows, but ${path} has more narrations for that video after the word filter`);
           }
@@ -247,7 +249,7 @@ export class Ego4dFeatures implements DatasetSource {
       for (const c of clips) {
         const uid = c.entry.video_uid;
         if (!features.has(uid)) {
-          skips.add(`no features in ${features.path} for its video_uid`, uid);
+          missingFeatures(o.skip_missing, skips, features, uid, `the clip of user '${user}' in ${file} (clip_uid '${c.entry.clip_uid}')`, `no features in ${features.path} for its video_uid`);
           continue;
         }
         const rows = features.info(uid).rows;
@@ -300,6 +302,7 @@ export const plugin = definePlugin({
       users: { ...idList, description: 'only these users, in this order (null: all users of the split file)' },
       stream_clips: { type: 'boolean', default: true, description: 'cut actions into clip_seconds clips (EgoAdapt); false: one sample per action' },
       clip_seconds: { type: 'number', exclusiveMinimum: 0, default: 64 / 30 },
+      ...SKIP_MISSING_PROPERTY,
       make_user_split: { type: 'boolean', default: true, description: 'write the split files when missing' },
       num_train_users: { type: 'integer', minimum: 0, default: 10 },
       num_test_users: { type: 'integer', minimum: 0, default: 40 },

@@ -11,13 +11,14 @@
 // observed entry's input is the mean of the feature rows of its time span in the parent video,
 // [clip_parent_start_sec + action_clip_start_sec, clip_parent_start_sec + action_clip_end_sec]
 // (`input_window: segment`), or of the clip_seconds (32×2/30 s) window at the segment's centre
-// (`input_window: center`, the test-time sampler). inputs.features is [N, D] per sample. Windows whose
-// video has no features are skipped and reported. Without `features` the samples carry targets only.
+// (`input_window: center`, the test-time sampler). inputs.features is [N, D] per sample. A window whose
+// video has no features is an error naming the key (with `skip_missing: true`, skipped and reported).
+// Without `features` the samples carry targets only.
 
 import { inject, injectable } from '../../core/plugins/di.ts';
 import { definePlugin } from '../../core/plugins/registry.ts';
 import { PLUGIN_CONFIG } from '../../core/plugins/tokens.ts';
-import { checkIndices, resolveIn, SkipLog, unbatch, type Batch, type Dataset, type DatasetSource, type Sample, type SkipReport, LOADER_PROPERTIES } from './dataset.ts';
+import { checkIndices, missingFeatures, resolveIn, SkipLog, unbatch, type Batch, type Dataset, type DatasetSource, type Sample, type SkipReport, LOADER_PROPERTIES, SKIP_MISSING_PROPERTY } from './dataset.ts';
 import { featureWindow } from './feature-windows.ts';
 import { DataFormatError } from './formats/errors.ts';
 import { FeatureFile, type RowWindow } from './formats/hdf5-features.ts';
@@ -35,6 +36,7 @@ export interface Ego4dLtaOptions {
   stride: number;
   input_window: 'segment' | 'center';
   clip_seconds: number;
+  skip_missing: boolean;
 }
 
 /** Reads one split's entries (labels checked against the taxonomy). */
@@ -73,7 +75,7 @@ class LtaForecastDataset implements Dataset {
       const uid = w.inputs[0]!.video_uid;
       if (w.inputs.some((e) => e.video_uid !== uid)) throw new DataFormatError(`ego4d_lta: clip '${w.clip_uid}' has entries of several video_uids`);
       if (!features.has(uid)) {
-        skips.add(`no features in ${features.path} for its video_uid`, uid);
+        missingFeatures(options.skip_missing, skips, features, uid, `the forecast window of clip '${w.clip_uid}'`, `no features in ${features.path} for its video_uid`);
         continue;
       }
       const n = features.info(uid).rows;
@@ -191,6 +193,7 @@ export const plugin = definePlugin({
       stride: { type: 'number', exclusiveMinimum: 0, default: 16, description: 'frames between features (30/16 = 1.875 features/s)' },
       input_window: { enum: ['segment', 'center'], default: 'segment', description: "average the action's whole span, or clip_seconds at its centre" },
       clip_seconds: { type: 'number', exclusiveMinimum: 0, default: 64 / 30, description: 'input clip length for input_window: center (32×2/30 s)' },
+      ...SKIP_MISSING_PROPERTY,
     },
     required: ['root'],
     additionalProperties: false,

@@ -2,6 +2,7 @@
 // no run directory — unless a job actually started and failed, which leaves its directory marked failed.
 import { afterAll, describe, expect, test } from 'vitest';
 import { makeProject, removeProjects, REPO } from '../helpers/project.ts';
+import { aliasBomb } from '../helpers/yaml.ts';
 
 afterAll(removeProjects);
 
@@ -32,6 +33,20 @@ const cases: Case[] = [
     stderr: 'Error: <P>/conf/config.yaml:3:7: invalid YAML: Nested mappings are not allowed in compact mappings',
   },
   {
+    name: 'a YAML alias bomb in a config file fails at once (file:line:col), instead of expanding for ever',
+    args: ['run'],
+    files: { 'conf/config.yaml': `defaults:\n  - task: succeed\n  - _self_\nseed: 0\n${aliasBomb(9)}` },
+    stderr:
+      'Error: <P>/conf/config.yaml:9:8: YAML aliases expand to more than 10000 values in this file, reached at alias *d (anchors nested in aliased nodes multiply): write the values out or nest fewer aliases',
+  },
+  {
+    name: 'a defaults list that includes itself under another package: the chain of files, not a stack overflow',
+    args: ['run', '+model=a'],
+    files: { 'conf/model/a.yaml': 'defaults:\n  - /model@sub: a\nx: 1\n' },
+    stderr:
+      "Error: <P>/conf/model/a.yaml:2:5: defaults-list cycle: 'model/a' includes itself:\n  <P>/conf/model/a.yaml\n  -> <P>/conf/model/a.yaml (/model@sub: a at <P>/conf/model/a.yaml:2:5)\nRemove one of the entries of this chain.",
+  },
+  {
     name: 'unknown group option: the available options and a did-you-mean',
     args: ['run', 'optim=adamx'],
     stderr: `Error: override 'optim=adamx' (argument 1): In 'config': Could not find 'optim/adamx'.\nAvailable options in 'optim': adamw sgd. Did you mean 'adamw'?\n${searchPath}`,
@@ -58,6 +73,33 @@ const cases: Case[] = [
     stderr: "Error: override 'optim.lrr=0.1' (argument 1): Could not override 'optim.lrr'. To append to your config use +optim.lrr=0.1\nDid you mean 'optim.lr'?",
   },
   {
+    name: 'a dict override that would add a key to a struct node needs + (as Hydra)',
+    args: ['run', 'optim={nesterov:true}'],
+    stderr: "Error: override 'optim={nesterov:true}' (argument 1): Could not override 'optim'. To append to your config use +optim={nesterov:true}",
+  },
+  {
+    name: "hydra.run.dir: Vidra's settings are under vidra",
+    args: ['run', 'hydra.run.dir=out'],
+    stderr: "Error: override 'hydra.run.dir=out' (argument 1): Could not override 'hydra.run.dir': Vidra's own settings are under 'vidra', not 'hydra'. Use vidra.run.dir=out",
+  },
+  {
+    name: "a hydra.* key without a vidra twin: the close vidra keys",
+    args: ['run', 'seed=1', 'hydra.run.dri=out'],
+    stderr:
+      "Error: override 'hydra.run.dri=out' (argument 2): Could not override 'hydra.run.dri': Vidra's own settings are under 'vidra', not 'hydra'. 'vidra.run.dri' does not exist either (vidra run --cfg vidra lists them)\nDid you mean 'vidra.run.dir'?",
+  },
+  {
+    name: "hydra/launcher=...: Vidra's config groups are under vidra/",
+    args: ['run', 'hydra/launcher=local_parallel'],
+    stderr: "Error: override 'hydra/launcher=local_parallel' (argument 1): Could not override 'hydra/launcher': Vidra's own config groups are under 'vidra/', not 'hydra/'. Use vidra/launcher=local_parallel",
+  },
+  {
+    name: 'interval() in a basic sweep: list the values (there is no optimizing sweeper)',
+    args: ['run', '-m', 'optim.lr=interval(0.001,0.1)'],
+    stderr:
+      "Error: cannot sweep 'optim.lr=interval(0.001,0.1)': interval() is a continuous range, which the basic sweeper (Vidra's only sweeper) cannot enumerate; list the values instead: optim.lr=choice(a,b,c) or optim.lr=range(start,stop,step)",
+  },
+  {
     name: 'a sweep without --multirun',
     args: ['run', 'seed=1,2'],
     stderr:
@@ -78,7 +120,14 @@ const cases: Case[] = [
   {
     name: 'unknown key for a plugin',
     args: ['run', '+task.stepz=3'],
-    stderr: "Error: invalid config for the task plugin 'succeed' at 'task':\n  override '+task.stepz=3' (argument 1): 'task.stepz' is not a key of this plugin\n  The task plugin 'succeed' accepts: steps (integer).",
+    stderr: "Error: invalid config for the task plugin 'succeed' at 'task':\n  override '+task.stepz=3' (argument 1): 'task.stepz' is not a key of this plugin. Did you mean 'task.steps'?\n  The task plugin 'succeed' accepts: steps (integer).",
+  },
+  {
+    name: 'an unknown plugin key added with +: the close match',
+    args: ['run', '+loss=ce', '+loss.smooth=0.2'],
+    files: { 'conf/loss/ce.yaml': '_target_: ce\n' },
+    stderr:
+      "Error: invalid config for the loss plugin 'ce' at 'loss':\n  override '+loss.smooth=0.2' (argument 2): 'loss.smooth' is not a key of this plugin. Did you mean 'loss.label_smoothing'?\n  The loss plugin 'ce' accepts: label_smoothing (number), class_weights (array|null), reduction (string).",
   },
   {
     name: 'interpolation cycle in a config file',

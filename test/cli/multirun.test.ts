@@ -124,6 +124,21 @@ describe.concurrent('vidra run -m runs one job per combination, each in its own 
     expect(p.read(`${sweep}/optim.lr=0.2,seed=1/.vidra/overrides.yaml`)).toBe('- vidra.sweep.subdir=${vidra:job.override_dirname}\n- optim.lr=0.2\n- seed=1\n');
   });
 
+  test('sweep values are echoed as typed in override_dirname, the job dirs, overrides.yaml and the table (1e30, not 1e+30)', { timeout: T }, async () => {
+    const p = makeProject();
+    const r = await p.run(['run', '-m', 'vidra.sweep.subdir=${vidra:job.override_dirname}', 'optim.lr=1e30,-1e10', '+x=1e10']);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    const sweep = sweepDir(p);
+    const order = ['+x=1e10,optim.lr=1e30', '+x=1e10,optim.lr=-1e10'];
+    expect(p.runDirs()).toEqual(order.map((d) => `${sweep}/${d}`).sort());
+    for (const [num, dir] of order.entries()) {
+      expect(parseYaml(p.read(`${sweep}/${dir}/.vidra/vidra.yaml`)).vidra.job).toMatchObject({ num, override_dirname: dir });
+    }
+    expect(p.read(`${sweep}/${order[0]}/.vidra/overrides.yaml`)).toBe('- vidra.sweep.subdir=${vidra:job.override_dirname}\n- optim.lr=1e30\n- +x=1e10\n');
+    expect(r.stdout).toMatch(/\n0 +completed +optim\.lr=1e30 \+x=1e10 +runs\/multirun\/\S+\/\+x=1e10,optim\.lr=1e30 /);
+    expect(r.stdout).toMatch(/\n1 +completed +optim\.lr=-1e10 \+x=1e10 +runs\/multirun\/\S+\/\+x=1e10,optim\.lr=-1e10 /);
+  });
+
   test('override_dirname: kv_sep, item_sep and exclude_keys', { timeout: T }, async () => {
     const p = makeProject();
     const r = await p.run([

@@ -241,10 +241,25 @@ describe('value overrides', () => {
     });
   });
   it('dicts merge into existing nodes, lists replace', () => {
-    expect(obj(dir, ['data.sizes={c:3}', 'optim.betas=[0.9,0.98]'])).toMatchObject({
-      data: { sizes: { a: 1, b: 2, c: 3 } },
+    expect(obj(dir, ['data.sizes={b:3}', 'optim.betas=[0.9,0.98]'])).toMatchObject({
+      data: { sizes: { a: 1, b: 3 } },
       optim: { betas: [0.9, 0.98] },
     });
+  });
+  it('a dict that would add a key needs +, as in Hydra (struct mode); + merges it into the existing dict', () => {
+    expect(() => obj(dir, ['optim={nesterov:true}'])).toThrow(
+      new ConfigKeyError("Could not override 'optim'. To append to your config use +optim={nesterov:true}", {
+        loc: { file: "override 'optim={nesterov:true}' (argument 1)", line: 0, col: 0 },
+      }),
+    );
+    expect(() => obj(dir, ['data={sizes:{a:2,bee:3}}'])).toThrow(
+      "override 'data={sizes:{a:2,bee:3}}' (argument 1): Could not override 'data'. To append to your config use +data={sizes:{a:2,bee:3}}\nDid you mean 'data.sizes.b'?",
+    );
+    expect(obj(dir, ['+optim={nesterov:true}', '+data={sizes:{c:3}}', '++optim={lr:0.1,eps:1e-8}'])).toMatchObject({
+      optim: { lr: 0.1, betas: [0.9, 0.999], nesterov: true, eps: 1e-8 },
+      data: { sizes: { a: 1, b: 2, c: 3 } },
+    });
+    expect(() => obj(dir, ['+seed={a:1}'])).not.toThrow();
   });
   it('~key=value deletes only a matching value', () => {
     expect(obj(dir, ['~seed=1'])).not.toHaveProperty('seed');
@@ -254,5 +269,55 @@ describe('value overrides', () => {
     const yaml = compose({ configDir: dir, overrides: ['optim.lr=1.0', 'seed=3'], vidra: false }).toYaml();
     expect(yaml).toContain('lr: 1.0\n');
     expect(yaml).toContain('seed: 3\n');
+  });
+});
+
+describe('a defaults list that includes itself is an error naming the chain of files, not a stack overflow', () => {
+  const dir = writeTree({
+    'config.yaml': 'defaults:\n  - model: a\n  - _self_\nseed: 1\n',
+    'model/a.yaml': 'defaults:\n  - /model@sub: a\nx: 1\n',
+    'model/b.yaml': 'defaults:\n  - c\ny: 1\n',
+    'model/c.yaml': 'defaults:\n  - /model: b\n',
+    'model/d.yaml': 'defaults:\n  - /combo@sub: ${model}\n',
+    'combo/d.yaml': 'defaults:\n  - /model@m: d\n',
+    'model/e.yaml': 'defaults:\n  - /db@src: mysql\n  - /db@dst: mysql\n',
+    'db/mysql.yaml': 'driver: mysql\n',
+  });
+  const message = (overrides: string[]) => {
+    try {
+      obj(dir, overrides);
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigCompositionError);
+      return (e as Error).message;
+    }
+    throw new Error('composed without an error');
+  };
+
+  it('itself under another package', () => {
+    expect(message([])).toBe(
+      `${dir}/model/a.yaml:2:5: defaults-list cycle: 'model/a' includes itself:\n` +
+        `  ${dir}/model/a.yaml\n  -> ${dir}/model/a.yaml (/model@sub: a at ${dir}/model/a.yaml:2:5)\n` +
+        'Remove one of the entries of this chain.',
+    );
+  });
+
+  it('through another config', () => {
+    expect(message(['model=b'])).toBe(
+      `${dir}/model/c.yaml:2:5: defaults-list cycle: 'model/b' includes itself:\n` +
+        `  ${dir}/model/b.yaml\n  -> ${dir}/model/c.yaml (c at ${dir}/model/b.yaml:2:5)\n  -> ${dir}/model/b.yaml (/model: b at ${dir}/model/c.yaml:2:5)\n` +
+        'Remove one of the entries of this chain.',
+    );
+  });
+
+  it('through an interpolated entry', () => {
+    expect(message(['model=d'])).toBe(
+      `${dir}/combo/d.yaml:2:5: defaults-list cycle: 'model/d' includes itself:\n` +
+        `  ${dir}/model/d.yaml\n  -> ${dir}/combo/d.yaml (/combo@sub: \${model} at ${dir}/model/d.yaml:2:5)\n  -> ${dir}/model/d.yaml (/model@m: d at ${dir}/combo/d.yaml:2:5)\n` +
+        'Remove one of the entries of this chain.',
+    );
+  });
+
+  it('the same config in two branches is no cycle', () => {
+    expect(obj(dir, ['model=e'])).toEqual({ model: { src: { driver: 'mysql' }, dst: { driver: 'mysql' } }, seed: 1 });
   });
 });

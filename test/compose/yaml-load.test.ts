@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigCompositionError } from '../../core/config/errors.ts';
-import type { DictNode, ValueNode } from '../../core/config/node.ts';
+import type { DictNode, ListNode, ValueNode } from '../../core/config/node.ts';
 import { loadYaml, resolvePlainScalar } from '../../core/config/yaml-load.ts';
+import { aliasBomb } from '../helpers/yaml.ts';
 
 const value = (text: string, key = 'a') => (loadYaml(text, 'f.yaml').node.entries.get(key) as ValueNode);
 
@@ -92,6 +93,23 @@ describe('malformed YAML gives one clear error with file:line:col', () => {
   it('duplicate keys', () => {
     expect(() => loadYaml('a: 1\na: 2\n', 'conf/dup.yaml')).toThrow(ConfigCompositionError);
     expect(() => loadYaml('a: 1\na: 2\n', 'conf/dup.yaml')).toThrow(/conf\/dup\.yaml:2:1: invalid YAML: Map keys must be unique/);
+  });
+  it('an alias bomb (nine nested anchors of nine aliases each) fails at once, naming the alias where the cap was reached', () => {
+    const started = performance.now();
+    expect(() => loadYaml(aliasBomb(9), 'conf/bomb.yaml')).toThrow(
+      new ConfigCompositionError(
+        'YAML aliases expand to more than 10000 values in this file, reached at alias *d ' +
+          '(anchors nested in aliased nodes multiply): write the values out or nest fewer aliases',
+        { loc: { file: 'conf/bomb.yaml', line: 5, col: 8 } },
+      ),
+    );
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+  it('nested aliases under the cap are expanded in full', () => {
+    const { node } = loadYaml(aliasBomb(3), 'f.yaml');
+    const c = node.entries.get('c') as ListNode;
+    expect(c.items).toHaveLength(9);
+    expect((c.items[8] as ListNode).items.map((b) => (b as ListNode).items.length)).toEqual(Array(9).fill(9));
   });
   it('a top level that is not a mapping', () => {
     expect(() => loadYaml('- 1\n- 2\n', 'conf/list.yaml')).toThrow('conf/list.yaml:1:1: a config file must be a mapping at the top level, found a list');

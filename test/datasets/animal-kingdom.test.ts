@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AnimalKingdomDataset, type AnimalKingdomOptions } from '../../plugins/datasets/animal_kingdom.ts';
 import { parseDfAction, readAkFrameList, segmentsFromCounts } from '../../plugins/datasets/formats/animal-kingdom.ts';
+import { DataFormatError } from '../../plugins/datasets/formats/errors.ts';
 import { writeFeatureFile } from '../../plugins/datasets/formats/hdf5-features.ts';
 import { writeSynthetic } from '../../plugins/datasets/synthetic.ts';
 import { tempDir, write } from './helpers.ts';
@@ -41,6 +42,7 @@ describe('df_action.csv (CSV export of df_action.xlsx)', () => {
 describe('animal_kingdom dataset plugin', () => {
   const opts = (root: string, o: Partial<AnimalKingdomOptions> = {}): AnimalKingdomOptions => ({
     root,
+    skip_missing: false,
     split: 'train',
     features: 'features.h5',
     features_group: null,
@@ -72,14 +74,20 @@ describe('animal_kingdom dataset plugin', () => {
     expect(Array.from(val.get(5).targets.labels!).flatMap((v, c) => (v ? [c] : []))).toEqual(valClips[5]!.labels);
   });
 
-  it('hand-written clips: empty labels, a clip without features (skipped), segments from counts on request', async () => {
+  it('hand-written clips: empty labels, a clip without features (an error; skipped with skip_missing), segments from counts on request', async () => {
     const root = join(dir, 'hand');
     write(join(root, 'annotation/train.csv'), 'original_vido_id video_id frame_id path labels\nAAAA 1 1 AAAA/1.jpg 0,2\nAAAA 1 2 AAAA/2.jpg ""\nBBBB 2 1 BBBB/1.jpg 1\nCCCC 3 1 CCCC/1.jpg ""\n');
     await writeFeatureFile(join(root, 'features.h5'), [
       { key: 'AAAA', rows: 2, dim: 1, data: Float32Array.from([1, 3]) },
       { key: 'CCCC', rows: 1, dim: 1, data: Float32Array.from([7]) },
     ]);
-    const ds = await new AnimalKingdomDataset(opts(root, { num_classes: 3, df_action: null, segments_from_counts: 'videolt' })).load();
+    await expect(new AnimalKingdomDataset(opts(root, { num_classes: 3, df_action: null, segments_from_counts: 'videolt' })).load()).rejects.toThrow(
+      new DataFormatError(
+        `${join(root, 'features.h5')}: has no dataset 'BBBB' for the clip annotated at ${join(root, 'annotation/train.csv')}:4; ` +
+          "set skip_missing: true in the dataset's config (e.g. data.skip_missing=true) to skip samples without features",
+      ),
+    );
+    const ds = await new AnimalKingdomDataset(opts(root, { num_classes: 3, df_action: null, segments_from_counts: 'videolt', skip_missing: true })).load();
     expect(ds.length).toBe(2);
     expect(ds.skipped).toEqual([{ reason: `no features in ${join(root, 'features.h5')}`, count: 1, examples: ['BBBB'] }]);
     expect(ds.classCounts).toEqual({ labels: [1, 1, 1] });

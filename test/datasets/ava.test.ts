@@ -54,8 +54,11 @@ describe('ava dataset plugin (feature level)', () => {
     );
     write(join(root, 'ava_train_excluded_timestamps_v2.2.csv'), 'vid1,0903\n');
     await writeFeatureFile(join(root, 'features.h5'), [{ key: 'vid1', rows: 200, dim: 1, data: Float32Array.from({ length: 200 }, (_, r) => r) }]);
-    const o: AvaOptions = { root, split: 'train', label_map: 'ava_action_list_v2.2_for_activitynet_2019.pbtxt', features: 'features.h5', features_group: null, fps: 30, stride: 16, window_sec: 1, time_offset_sec: 900 };
-    const ds = await new AvaSource(o).load();
+    const o: AvaOptions = { root, split: 'train', label_map: 'ava_action_list_v2.2_for_activitynet_2019.pbtxt', features: 'features.h5', features_group: null, fps: 30, stride: 16, window_sec: 1, time_offset_sec: 900, skip_missing: false };
+    await expect(new AvaSource(o).load()).rejects.toThrow(
+      `${join(root, 'features.h5')}: has no dataset 'vid2' for the box at 902 s of video 'vid2'; set skip_missing: true in the dataset's config`,
+    );
+    const ds = await new AvaSource({ ...o, skip_missing: true }).load();
     expect(ds.length).toBe(2);
     expect(ds.numClasses).toEqual({ labels: 3 });
     expect(ds.classCounts).toEqual({ labels: [1, 2, 1] }); // annotated boxes, with or without features

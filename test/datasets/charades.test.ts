@@ -6,6 +6,10 @@ import { parseCsv } from '../../plugins/datasets/formats/csv.ts';
 import { parseFrameList, videoLabels } from '../../plugins/datasets/formats/frame-list.ts';
 import { writeFeatureFile } from '../../plugins/datasets/formats/hdf5-features.ts';
 import { writeSynthetic } from '../../plugins/datasets/synthetic.ts';
+import { compose } from '../../core/compose/compose.ts';
+import type { DatasetSource } from '../../plugins/datasets/dataset.ts';
+import { createPlugin } from '../../plugins/create.ts';
+import { REPO } from '../helpers/project.ts';
 import { tempDir, write } from './helpers.ts';
 
 const dir = tempDir();
@@ -87,6 +91,7 @@ describe('SlowFast frame lists (Charades frame_lists/, Animal Kingdom annotation
 describe('charades dataset plugin', () => {
   const opts = (root: string, o: Partial<CharadesOptions> = {}): CharadesOptions => ({
     root,
+    skip_missing: false,
     split: 'train',
     annotation_format: 'charades_v1',
     features: 'features.h5',
@@ -128,7 +133,7 @@ describe('charades dataset plugin', () => {
     expect(drop.skipped).toMatchObject([{ reason: 'no labels (drop_unlabelled)', count: empty }]);
   });
 
-  it('skips and reports videos without features; reads the frame-list variant', async () => {
+  it('a video without features is an error naming the key, skipped and reported with skip_missing; reads the frame-list variant', async () => {
     const root = join(dir, 'hand');
     write(join(root, 'Charades_v1_train.csv'), `${HEADER}\nAAA,S,K,6,7,Yes,"a, b",o,d,"c001 0.0 1.0;c003 0.5 2.0",3\nBBB,S,K,6,7,Yes,s,o,d,,3\nCCC,S,K,6,7,Yes,s,o,d,c002 0 1,3\n`);
     write(join(root, 'frame_lists/train.csv'), 'original_vido_id video_id frame_id path labels\nAAA 0 1 AAA/1.jpg 1\nAAA 0 2 AAA/2.jpg "1,3"\nCCC 1 1 CCC/1.jpg ""\n');
@@ -136,7 +141,10 @@ describe('charades dataset plugin', () => {
       { key: 'AAA', rows: 2, dim: 2, data: Float32Array.from([1, 2, 3, 4]) },
       { key: 'CCC', rows: 1, dim: 2, data: Float32Array.from([5, 6]) },
     ]);
-    const ds = await new CharadesDataset(opts(root)).load();
+    await expect(new CharadesDataset(opts(root)).load()).rejects.toThrow(
+      `${join(root, 'features.h5')}: has no dataset 'BBB' for the clip annotated at ${join(root, 'Charades_v1_train.csv')}:3; set skip_missing: true`,
+    );
+    const ds = await new CharadesDataset(opts(root, { skip_missing: true })).load();
     expect(ds.length).toBe(2);
     expect(ds.skipped).toEqual([{ reason: `no features in ${join(root, 'features.h5')}`, count: 1, examples: ['BBB'] }]);
     expect(Array.from(ds.get(0).inputs.features!)).toEqual([2, 3]);
@@ -147,5 +155,19 @@ describe('charades dataset plugin', () => {
     await expect(new CharadesDataset(opts(root, { annotation_format: 'frame_list' })).load('test')).rejects.toThrow(
       "charades: unknown split 'test' for annotation_format 'frame_list'; splits: train, val",
     );
+  });
+
+  it('data.skip_missing=true on the command line reaches the loader of conf/data/charades.yaml', async () => {
+    const root = join(dir, 'skip-missing');
+    write(join(root, 'Charades_v1_train.csv'), `${HEADER}\nAAA,S,K,6,7,Yes,s,o,d,c001 0 1,3\nBBB,S,K,6,7,Yes,s,o,d,c002 0 1,3\n`);
+    await writeFeatureFile(join(root, 'features.h5'), [{ key: 'AAA', rows: 1, dim: 2, data: Float32Array.from([1, 2]) }]);
+    const data = (overrides: string[]) => {
+      const config = compose({ configDir: join(REPO, 'conf'), overrides: ['data=charades', `data.root=${root}`, ...overrides], vidra: false });
+      const { _target_, ...options } = (config.toObject({ resolve: true }) as { data: Record<string, unknown> }).data;
+      expect(_target_).toBe('charades');
+      return createPlugin<DatasetSource>('dataset', 'charades', options).load();
+    };
+    await expect(data([])).rejects.toThrow(`${join(root, 'features.h5')}: has no dataset 'BBB'`);
+    expect((await data(['data.skip_missing=true'])).skipped).toEqual([{ reason: `no features in ${join(root, 'features.h5')}`, count: 1, examples: ['BBB'] }]);
   });
 });

@@ -15,6 +15,7 @@ const dir = tempDir();
 let root: string;
 const opts = (o: Partial<Ego4dFeaturesOptions> = {}): Ego4dFeaturesOptions => ({
   root,
+  skip_missing: false,
   mode: 'narrations',
   split: 'train',
   features: 'features.h5',
@@ -160,14 +161,17 @@ describe('ego4d_features, user_stream mode (EgoAdapt streams)', () => {
     expect(reused.users).toHaveLength(3);
   });
 
-  it('a user whose stream has no clip with features is an error naming the user', async () => {
+  it('a clip without features is an error naming the key; with skip_missing, a user whose stream has no clip with features is an error naming the user', async () => {
     const hand = join(dir, 'hand');
     cpSync(join(root, 'annotations', 'fho_lta_taxonomy.json'), join(hand, 'annotations', 'fho_lta_taxonomy.json'));
     writeJson(join(hand, 'annotations', 'fho_lta_train.json'), { clips: [ltaEntry({ video: 'va', clip: 'ca', idx: 0, start: 0, end: 3 }), ltaEntry({ video: 'vb', clip: 'cb', idx: 0, start: 0, end: 3 })] });
     writeJson(join(hand, 'annotations', 'fho_lta_val.json'), { clips: [] });
     writeJson(join(hand, 'ego4d.json'), { videos: [video('va', 1, 'oa'), video('vb', 2, 'ob')] });
     await writeFeatureFile(join(hand, 'features.h5'), [{ key: 'va', rows: 100, dim: 32, data: new Float32Array(3200) }]);
-    const o = opts({ root: hand, mode: 'user_stream', split: 'train', train_user_ids: ['1', '2'], test_user_ids: [] });
+    const o = opts({ root: hand, mode: 'user_stream', split: 'train', train_user_ids: ['1', '2'], test_user_ids: [], skip_missing: true });
+    await expect(new Ego4dFeatures({ ...o, skip_missing: false }).load()).rejects.toThrow(
+      `${join(hand, 'features.h5')}: has no dataset 'vb' for the clip of user '2' in ${join(hand, 'usersplit', 'train_usersplit.json')} (clip_uid 'cb'); set skip_missing: true`,
+    );
     await expect(new Ego4dFeatures(o).load()).rejects.toThrow(
       `${join(hand, 'usersplit', 'train_usersplit.json')}: user '2' has an empty stream: none of its 1 entries gave a clip with features (see skipped reasons: no features in ${join(hand, 'features.h5')} for its video_uid)`,
     );

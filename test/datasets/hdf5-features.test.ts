@@ -71,6 +71,22 @@ describe('FeatureFile: one [N, D] dataset per video (CLEP layout), read with h5w
     f.close();
   });
 
+  it('a NaN or infinite feature is an error when read, naming the file, dataset and row (rows no window uses are not read into a mean)', async () => {
+    const bad = join(dir, 'nan-rows.h5');
+    await writeFeatureFile(bad, [
+      { key: 'ok', rows: 4, dim: 2, data: rows(4, 2, (r) => r) },
+      { key: 'vid', rows: 60, dim: 2, data: rows(60, 2, (r, d) => (r === 48 && d === 1 ? NaN : r === 50 ? -Infinity : r)) },
+    ]);
+    const f = await FeatureFile.open(bad, {});
+    expect(() => f.readRows('vid', 40, 60)).toThrow(`${bad}: dataset 'vid': row 48 holds NaN (features must be finite numbers)`);
+    expect(() => f.readRows('vid', 49, 51)).toThrow(`${bad}: dataset 'vid': row 50 holds -Infinity (features must be finite numbers)`);
+    expect(() => f.readMeans([{ key: 'ok', start: 0, end: 4 }, { key: 'vid', start: 40, end: 49 }])).toThrow(`${bad}: dataset 'vid': row 48 holds NaN (features must be finite numbers)`);
+    // Rows 48 and 50 lie in the gap between these windows: read in the same block, but not used.
+    expect(Array.from(f.readMeans([{ key: 'vid', start: 46, end: 48 }, { key: 'vid', start: 51, end: 53 }], { maxGapRows: 10 }))).toEqual([46.5, 46.5, 51.5, 51.5]);
+    expect(Array.from(f.readRows('vid', 0, 2))).toEqual([0, 0, 1, 1]);
+    f.close();
+  });
+
   it('names the file and dataset for a missing dataset or rows outside it', async () => {
     const f = await FeatureFile.open(path);
     expect(() => f.info('nope')).toThrow(`${path}: dataset 'nope': does not exist`);

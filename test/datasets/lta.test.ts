@@ -88,6 +88,7 @@ describe('forecasting windows: group by clip_uid, sort by action_idx, i in 0 ..=
 describe('ego4d_lta dataset plugin', () => {
   const base = (root: string, o: Partial<Ego4dLtaOptions> = {}): Ego4dLtaOptions => ({
     root,
+    skip_missing: false,
     split: 'train',
     annotation_dir: 'annotations',
     features: 'features.h5',
@@ -134,8 +135,11 @@ describe('ego4d_lta dataset plugin', () => {
     expect(ds.get(0).inputs).toEqual({});
   });
 
-  it('skips and reports windows whose video has no features', async () => {
-    const ds = await new Ego4dLtaDataset(base(join(syn, 'ego4d'), { split: 'test' })).load();
+  it('a window whose video has no features is an error naming the key; skipped and reported with skip_missing', async () => {
+    await expect(new Ego4dLtaDataset(base(join(syn, 'ego4d'), { split: 'test' })).load()).rejects.toThrow(
+      new RegExp(`^${join(syn, 'ego4d', 'features.h5')}: has no dataset '[^']+' for the forecast window of clip '[^']+'; set skip_missing: true in the dataset's config \\(e\\.g\\. data\\.skip_missing=true\\) to skip samples without features$`),
+    );
+    const ds = await new Ego4dLtaDataset(base(join(syn, 'ego4d'), { split: 'test', skip_missing: true })).load();
     expect(ds.skipped).toHaveLength(1);
     expect(ds.skipped[0]!.reason).toBe(`no features in ${join(syn, 'ego4d', 'features.h5')} for its video_uid`);
     expect(ds.skipped[0]!.count).toBeGreaterThan(0);

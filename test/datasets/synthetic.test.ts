@@ -72,8 +72,8 @@ describe('synthetic content: long-tailed, class-conditional', () => {
   let ak: Dataset;
   beforeAll(async () => {
     await writeSynthetic(join(dir, 'd'), { seed: 0, kind: 'all' });
-    charades = await new CharadesDataset({ root: join(dir, 'd', 'charades'), split: 'train', annotation_format: 'charades_v1', features: 'features.h5', features_group: null, num_classes: 157, drop_unlabelled: false }).load();
-    ak = await new AnimalKingdomDataset({ root: join(dir, 'd', 'animal_kingdom'), split: 'train', features: 'features.h5', features_group: null, num_classes: 140, df_action: 'annotation/df_action.csv', segments_from_counts: null, drop_unlabelled: false }).load();
+    charades = await new CharadesDataset({ root: join(dir, 'd', 'charades'), split: 'train', annotation_format: 'charades_v1', features: 'features.h5', features_group: null, num_classes: 157, drop_unlabelled: false, skip_missing: false }).load();
+    ak = await new AnimalKingdomDataset({ root: join(dir, 'd', 'animal_kingdom'), split: 'train', features: 'features.h5', features_group: null, num_classes: 140, df_action: 'annotation/df_action.csv', segments_from_counts: null, drop_unlabelled: false, skip_missing: false }).load();
   });
 
   it('class counts fall off like exp(−c/τ): a heavy head and a long tail of rare classes', () => {

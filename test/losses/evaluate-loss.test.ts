@@ -83,7 +83,7 @@ describe('evaluateLoss: loss and d loss / d logits from one ONNX graph', () => {
     expect(err).toBeInstanceOf(ValidationError);
     expect((err as Error).message).toBe(
       "invalid config for the loss plugin 'bce' at 'loss':\n" +
-        "  loss 'bce' options: 'loss.pos_weigth' is not a key of this plugin\n" +
+        "  loss 'bce' options: 'loss.pos_weigth' is not a key of this plugin. Did you mean 'loss.pos_weight'?\n" +
         `  loss 'bce' options: 'loss.reduction' must be one of "mean", "sum", "none" (got the string 'avg')\n` +
         "  The loss plugin 'bce' accepts: reduction (string), weight (array|null), pos_weight (array|null).",
     );

@@ -10,18 +10,18 @@ const values = (jobs: string[][]) => jobs.map((job) => job.map((o) => o.slice(o.
 describe('cartesian product', () => {
   it('expands the 3×2×2 grid with the last override varying fastest', () => {
     expect(expandSweep(['loss=bce,focal,eql', 'optim.lr=1e-4,1.5e-4', 'data.batch_size=8,128'])).toEqual([
-      ['loss=bce', 'optim.lr=0.0001', 'data.batch_size=8'],
-      ['loss=bce', 'optim.lr=0.0001', 'data.batch_size=128'],
-      ['loss=bce', 'optim.lr=0.00015', 'data.batch_size=8'],
-      ['loss=bce', 'optim.lr=0.00015', 'data.batch_size=128'],
-      ['loss=focal', 'optim.lr=0.0001', 'data.batch_size=8'],
-      ['loss=focal', 'optim.lr=0.0001', 'data.batch_size=128'],
-      ['loss=focal', 'optim.lr=0.00015', 'data.batch_size=8'],
-      ['loss=focal', 'optim.lr=0.00015', 'data.batch_size=128'],
-      ['loss=eql', 'optim.lr=0.0001', 'data.batch_size=8'],
-      ['loss=eql', 'optim.lr=0.0001', 'data.batch_size=128'],
-      ['loss=eql', 'optim.lr=0.00015', 'data.batch_size=8'],
-      ['loss=eql', 'optim.lr=0.00015', 'data.batch_size=128'],
+      ['loss=bce', 'optim.lr=1e-4', 'data.batch_size=8'],
+      ['loss=bce', 'optim.lr=1e-4', 'data.batch_size=128'],
+      ['loss=bce', 'optim.lr=1.5e-4', 'data.batch_size=8'],
+      ['loss=bce', 'optim.lr=1.5e-4', 'data.batch_size=128'],
+      ['loss=focal', 'optim.lr=1e-4', 'data.batch_size=8'],
+      ['loss=focal', 'optim.lr=1e-4', 'data.batch_size=128'],
+      ['loss=focal', 'optim.lr=1.5e-4', 'data.batch_size=8'],
+      ['loss=focal', 'optim.lr=1.5e-4', 'data.batch_size=128'],
+      ['loss=eql', 'optim.lr=1e-4', 'data.batch_size=8'],
+      ['loss=eql', 'optim.lr=1e-4', 'data.batch_size=128'],
+      ['loss=eql', 'optim.lr=1.5e-4', 'data.batch_size=8'],
+      ['loss=eql', 'optim.lr=1.5e-4', 'data.batch_size=128'],
     ]);
   });
 
@@ -57,13 +57,36 @@ describe('cartesian product', () => {
     expect(expandSweep(['+db@=a,b'])).toEqual([['+db@=a'], ['+db@=b']]);
   });
 
+  it('echoes each element as typed (1e30, not 1e+30), and prints generated or cast values as Python does', () => {
+    expect(expandSweep(['optim.lr=1e30,-1e10, 1.5E-4 ', "name='a b',c"])).toEqual([
+      ['optim.lr=1e30', "name='a b'"],
+      ['optim.lr=1e30', 'name=c'],
+      ['optim.lr=-1e10', "name='a b'"],
+      ['optim.lr=-1e10', 'name=c'],
+      ['optim.lr=1.5E-4', "name='a b'"],
+      ['optim.lr=1.5E-4', 'name=c'],
+    ]);
+    expect(expandSweep(['a=sort(3e3,1e1)', 'b=choice([1e5, 2])', 'c=tag(t, choice(1E3,2))'])).toEqual([
+      ['a=1e1', 'b=[1e5, 2]', 'c=1E3'],
+      ['a=1e1', 'b=[1e5, 2]', 'c=2'],
+      ['a=3e3', 'b=[1e5, 2]', 'c=1E3'],
+      ['a=3e3', 'b=[1e5, 2]', 'c=2'],
+    ]);
+    expect(expandSweep(['a=float(1,2.50)', 'b=range(1e1,3e1,1e1)'])).toEqual([
+      ['a=1.0', 'b=10.0'],
+      ['a=1.0', 'b=20.0'],
+      ['a=2.50', 'b=10.0'],
+      ['a=2.50', 'b=20.0'],
+    ]);
+  });
+
   it('prints each element so that it parses back to the same typed value', () => {
     const text = `a='1','2',str(3),true,1.0,null,[1,'a b'],{x:y},'x, y','\${b}',007,"it's"`;
     const jobs = expandSweep([text]);
     expect(jobs).toEqual([
       ["a='1'"],
       ["a='2'"],
-      ["a='3'"],
+      ['a=str(3)'],
       ['a=true'],
       ['a=1.0'],
       ['a=null'],
@@ -198,7 +221,7 @@ describe('interval()', () => {
   it('cannot be swept by the basic sweeper', () => {
     expect(() => expandSweep(['lr=tag(log,interval(0.0001,0.1))'])).toThrow(VidraError);
     expect(() => expandSweep(['lr=interval(0,1)'])).toThrow(
-      "cannot sweep 'lr=interval(0,1)': interval() is a continuous range, which the basic sweeper cannot enumerate. Use an optimizing sweeper (such as optuna), or list values with choice() or range()",
+      "cannot sweep 'lr=interval(0,1)': interval() is a continuous range, which the basic sweeper (Vidra's only sweeper) cannot enumerate; list the values instead: lr=choice(a,b,c) or lr=range(start,stop,step)",
     );
   });
 });

@@ -7,6 +7,8 @@ import { loadYaml } from '../../core/config/yaml-load.ts';
 import { instantiate, InstantiationError, type PartialFactory } from '../../core/plugins/instantiate.ts';
 import { definePlugin, PluginRegistry, UnknownPluginError } from '../../core/plugins/registry.ts';
 import { PLUGIN_ARGS, PLUGIN_CONFIG } from '../../core/plugins/tokens.ts';
+import type { PluginKind } from '../../core/plugins/kinds.ts';
+import { createPlugin } from '../../plugins/create.ts';
 import { validateAll } from '../../core/plugins/validate.ts';
 
 @injectable()
@@ -89,6 +91,16 @@ describe('the registry: one per plugin kind, names looked up, never imported', (
     expect(() => r.register({ ...focal, kind: 'widget' as never })).toThrow(/unknown kind 'widget'/);
   });
 
+  it('a kind that does not exist (from untyped code, or the library API) names the kinds that do', () => {
+    const reg = registry();
+    const kinds = 'Plugin kinds: dataset, sampler, model, loss, strategy, metric, optimizer, scheduler, launcher, sweeper, callback, task';
+    const backbone = 'backbone' as PluginKind;
+    expect(() => createPlugin(backbone, 'r2plus1d_18')).toThrow(new UnknownPluginError(`there is no plugin kind 'backbone'. ${kinds}`));
+    expect(() => reg.get('focal', 'losses' as PluginKind)).toThrow(new UnknownPluginError(`there is no plugin kind 'losses'. Did you mean 'loss'? ${kinds}`));
+    expect(() => reg.has('focal', backbone)).toThrow(UnknownPluginError);
+    expect(() => reg.list(backbone)).toThrow(UnknownPluginError);
+  });
+
   it('the same name in two kinds must be qualified', () => {
     const r = registry();
     r.register({ ...head, kind: 'loss', name: 'linear' });
@@ -113,7 +125,11 @@ describe('validation against each plugin schema, with file:line:col', () => {
   });
 
   it('unknown keys, enum values and required keys', () => {
-    expect(() => validateAll(node('loss:\n  _target_: focal\n  gama: 2\n'), registry())).toThrow("conf/x.yaml:3:9: 'loss.gama' is not a key of this plugin");
+    expect(() => validateAll(node('loss:\n  _target_: focal\n  gama: 2\n'), registry())).toThrow("conf/x.yaml:3:9: 'loss.gama' is not a key of this plugin. Did you mean 'loss.gamma'?\n");
+    // A nested key is matched against the keys of its own level of the schema.
+    expect(() => createPlugin('dataset', 'synthetic', { backbone: { names: 'x', dim: 3 } })).toThrow(
+      "'dataset.backbone.names' is not a key of this plugin. Did you mean 'dataset.backbone.name'?\n",
+    );
     expect(() => validateAll(node('loss:\n  _target_: focal\n  reduction: avg\n'), registry())).toThrow(
       `conf/x.yaml:3:14: 'loss.reduction' must be one of "none", "mean", "sum" (got the string 'avg')`,
     );

@@ -185,6 +185,11 @@ export class FeatureFile {
     return this.keySet.has(key);
   }
 
+  /** The HDF5 path of a video's dataset (under `group`), as messages name it. */
+  datasetPath(key: string): string {
+    return this.prefix + key;
+  }
+
   /** Shape and type of one video's features; checks its filters, rank and dtype once. */
   info(key: string): FeatureInfo {
     const cached = this.infos.get(key);
@@ -214,8 +219,21 @@ export class FeatureFile {
     return ds as H5Dataset;
   }
 
-  /** Rows [start, end) as float32, row-major [end − start, dim]. */
+  /** Rows [start, end) as float32, row-major [end − start, dim]; a NaN or infinite value is an error naming its row. */
   readRows(key: string, start: number, end: number): Float32Array {
+    const data = this.readBlock(key, start, end);
+    const dim = this.info(key).dim;
+    for (let i = 0; i < data.length; i++) if (data[i]! - data[i]! !== 0) this.notFinite(key, start + Math.floor(i / dim), data[i]!);
+    return data;
+  }
+
+  /** A feature row that holds NaN or ±Inf: caught when read, so the message names the file, dataset and row. */
+  private notFinite(key: string, row: number, value: number): never {
+    fail(this.path, `dataset '${this.prefix}${key}'`, `row ${row} holds ${value} (features must be finite numbers)`);
+  }
+
+  /** Rows [start, end) as stored, unchecked (readMeans checks the rows its windows use). */
+  private readBlock(key: string, start: number, end: number): Float32Array {
     const info = this.info(key);
     if (!(Number.isInteger(start) && Number.isInteger(end) && 0 <= start && start <= end && end <= info.rows)) {
       fail(this.path, `dataset '${this.prefix}${key}'`, `rows [${start}, ${end}) are outside its ${info.rows} rows`);
@@ -269,7 +287,7 @@ export class FeatureFile {
           blockEnd = end;
           j++;
         }
-        const block = this.readRows(key, blockStart, blockEnd);
+        const block = this.readBlock(key, blockStart, blockEnd);
         for (let k = i; k < j; k++) {
           const w = windows[list[k]!]!;
           acc.fill(0);
@@ -277,6 +295,8 @@ export class FeatureFile {
             const base = (r - blockStart) * dim;
             for (let d = 0; d < dim; d++) acc[d]! += block[base + d]!;
           }
+          // NaN/±Inf in any row makes the sum so; only then look for the row (rows in gaps are not used).
+          for (let d = 0; d < dim; d++) if (acc[d]! - acc[d]! !== 0) this.findNotFinite(key, block, blockStart, w.start, w.end, dim);
           const n = w.end - w.start;
           const o = list[k]! * dim;
           for (let d = 0; d < dim; d++) out[o + d] = acc[d]! / n;
@@ -285,6 +305,13 @@ export class FeatureFile {
       }
     }
     return out;
+  }
+
+  private findNotFinite(key: string, block: Float32Array, blockStart: number, start: number, end: number, dim: number): void {
+    for (let r = start; r < end; r++) {
+      const base = (r - blockStart) * dim;
+      for (let d = 0; d < dim; d++) if (block[base + d]! - block[base + d]! !== 0) this.notFinite(key, r, block[base + d]!);
+    }
   }
 
   close(): void {
