@@ -73,9 +73,30 @@ const result = await build({
 // Chunk names carry content hashes: drop the chunks of earlier builds that nothing references now.
 const current = new Set(Object.keys(result.metafile.outputs).map((p) => join(root, p)));
 for (const name of readdirSync(join(root, 'dist'))) {
-  if (name === 'types') continue;
+  if (name === 'types' || name.startsWith('report-page.')) continue;
   const file = join(root, 'dist', name);
   if (!current.has(file) && !current.has(file.replace(/\.map$/, ''))) rmSync(file);
+}
+
+// The report page's script and styles (uPlot included), for the HTML reports to inline: one browser bundle.
+const page = await build({
+  absWorkingDir: root,
+  entryPoints: [join(root, 'core/report/page/main.ts')],
+  outfile: join(root, 'dist', 'report-page.js'),
+  bundle: true,
+  minify: true,
+  platform: 'browser',
+  format: 'iife',
+  target: 'es2020',
+  legalComments: 'none',
+  logLevel: 'warning',
+  tsconfig: join(root, 'tsconfig.json'),
+  write: false,
+});
+for (const file of page.outputFiles) {
+  // Inlined into a <script> element, the script must not contain the text that would end it.
+  if (file.text.includes('</script')) throw new Error(`${file.path} contains '</script': it cannot be inlined`);
+  writeFileSync(file.path, file.text);
 }
 
 // Declarations (package.json exports "types"): a plugin project's tsc reads these, not Vidra's sources, which

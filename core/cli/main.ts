@@ -1,6 +1,7 @@
 import { VidraError } from '../config/errors.ts';
 import { packageVersion } from '../paths.ts';
 import { completionCommand, completeWords } from './completion.ts';
+import { reportCommand } from './report.ts';
 import { rerunCommand } from './rerun.ts';
 import { runCommand } from './run.ts';
 
@@ -10,6 +11,7 @@ commands:
   run [flags] [overrides...]              compose the config and run the task (vidra run --help for flags and config groups)
   rerun <run dir> [flags] [overrides...]  run again from a run directory's saved config (vidra rerun --help)
   completion bash|zsh                     print a shell completion script
+  report <run or sweep dir>... [flags]    write an HTML, Markdown or CSV report of runs and sweeps (vidra report --help)
 
 exit codes: 0 ok, 1 a job failed, 2 usage or config error`;
 
@@ -25,6 +27,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runCommand(rest, builtins);
       case 'rerun':
         return await rerunCommand(rest, builtins);
+      case 'report':
+        return await reportCommand(rest);
       case 'completion':
         process.stdout.write(completionCommand(rest));
         return 0;

@@ -3,7 +3,7 @@ import { container } from '../plugins/di.ts';
 import { Config } from '../config/config.ts';
 import { VidraError } from '../config/errors.ts';
 import { merge } from '../config/merge.ts';
-import { DictNode, fromPlain } from '../config/node.ts';
+import { describeType, DictNode, fromPlain } from '../config/node.ts';
 import { toYaml } from '../config/yaml-emit.ts';
 import { isSweep, parseOverrideInternal } from '../overrides/parse.ts';
 import { instantiate } from '../plugins/instantiate.ts';
@@ -21,6 +21,8 @@ import { executeJob, prepareJob, vidraDirSetting } from './job.ts';
 export interface MultirunResult {
   sweepDir: string | null;
   jobs: JobReturn[];
+  /** The sweep's report (vidra.report), or null: none asked for, interrupted, or it could not be written. */
+  report?: string | null;
 }
 
 /**
@@ -42,6 +44,7 @@ export async function multirun(overrides: string[], env: RunEnvironment, registr
   const resolvedVidra = new Config(full, { vidra }).resolvedNode('vidra');
   validateAll(resolvedVidra, registry, 'vidra');
   if (resolvedVidra.kind !== 'dict') throw new VidraError('the vidra node is not a dict');
+  const wantReport = reportSetting(resolvedVidra);
   const di = container.createChildContainer();
   di.register(REGISTRY, { useValue: registry });
   const build = <T>(key: 'sweeper' | 'launcher') =>
@@ -124,10 +127,21 @@ export async function multirun(overrides: string[], env: RunEnvironment, registr
       },
     });
     writeSummary();
-    return { sweepDir, jobs };
+    // After an interruption the process is about to exit: no report then (`vidra report` writes one later).
+    const report = sweepDir && wantReport && !abort.signal.aborted ? (await import('../report/write.ts')).writeSweepReport(sweepDir) : null;
+    return { sweepDir, jobs, report };
   } finally {
     dispose();
   }
+}
+
+/** `vidra.report`: true or false. */
+function reportSetting(vidra: DictNode): boolean {
+  const node = vidra.entries.get('report');
+  if (node === undefined) return false;
+  if (node.kind === 'value' && typeof node.value === 'boolean') return node.value;
+  const got = node.kind === 'value' ? `${describeType(node)} '${String(node.value)}'` : describeType(node);
+  throw new VidraError(`vidra.report must be true or false, not ${got}`, { loc: node.loc });
 }
 
 /** The end-of-sweep table: one row per job. */
@@ -148,5 +162,6 @@ export function formatSummary(result: MultirunResult, cwd: string): string {
     line(widths.map((w) => '-'.repeat(w))),
     ...rows.map(line),
     `${result.jobs.length - failed} of ${result.jobs.length} jobs completed${result.sweepDir ? `; sweep directory: ${relative(cwd, result.sweepDir)}` : ''}`,
+    ...(result.report ? [`report: ${relative(cwd, result.report)}`] : []),
   ].join('\n');
 }

@@ -56,6 +56,7 @@ const vidraYaml = (cwd: string) => `vidra:
     task: []
     vidra: []
   verbose: false
+  report: true
 `;
 
 describe.concurrent('vidra run --cfg prints the composed config and runs nothing', () => {
@@ -124,6 +125,7 @@ d: .inf
     - vidra.verbose=true
     - vidra/launcher=local_parallel
   verbose: true
+  report: true
 `);
   });
 

@@ -13,6 +13,7 @@ commands:
   run [flags] [overrides...]              compose the config and run the task (vidra run --help for flags and config groups)
   rerun <run dir> [flags] [overrides...]  run again from a run directory's saved config (vidra rerun --help)
   completion bash|zsh                     print a shell completion script
+  report <run or sweep dir>... [flags]    write an HTML, Markdown or CSV report of runs and sweeps (vidra report --help)
 
 exit codes: 0 ok, 1 a job failed, 2 usage or config error
 `;

@@ -41,7 +41,7 @@ describe.concurrent('vidra run -m runs one job per combination, each in its own 
     const sweep = sweepDir(p);
     expect(runDirNamesBetween(before, after).map((n) => `runs/multirun/${n}`)).toContain(sweep);
     expect(p.runDirs()).toEqual([0, 1, 2, 3].map((n) => `${sweep}/${n}`));
-    expect(p.files(sweep).filter((f) => !f.includes('/'))).toEqual(['multirun.yaml', 'summary.json']);
+    expect(p.files(sweep).filter((f) => !f.includes('/'))).toEqual(['multirun.yaml', 'report.html', 'summary.json']);
 
     const order = [
       ['optim.lr=0.1', 'seed=1'],
@@ -81,7 +81,7 @@ describe.concurrent('vidra run -m runs one job per combination, each in its own 
 
     const logs = order.flatMap((_, n) => [`[job ${n}] run directory: ${p.path(`${sweep}/${n}`)}`, `[job ${n}] final loss ${losses[n]}`]);
     const rows = order.map((o, n) => [String(n), 'completed', o.join(' '), `${sweep}/${n}`, loss6(losses[n]!)]);
-    expect(r.stdout).toBe(`${logs.join('\n')}\n${table(rows)}\n4 of 4 jobs completed; sweep directory: ${sweep}\n`);
+    expect(r.stdout).toBe(`${logs.join('\n')}\n${table(rows)}\n4 of 4 jobs completed; sweep directory: ${sweep}\nreport: ${sweep}/report.html\n`);
   });
 
   test('a failing job does not stop the others; exit code 1', { timeout: T }, async () => {
@@ -111,7 +111,7 @@ describe.concurrent('vidra run -m runs one job per combination, each in its own 
       ['2', 'completed', 'task=succeed seed=1', `${sweep}/2`, loss6(l[2]!)],
       ['3', 'completed', 'task=succeed seed=2', `${sweep}/3`, loss6(l[3]!)],
     ];
-    expect(r.stdout.endsWith(`${table(rows)}\n2 of 4 jobs completed; sweep directory: ${sweep}\n`)).toBe(true);
+    expect(r.stdout.endsWith(`${table(rows)}\n2 of 4 jobs completed; sweep directory: ${sweep}\nreport: ${sweep}/report.html\n`)).toBe(true);
   });
 
   test('vidra.sweep.subdir=${vidra:job.override_dirname} names job dirs by their overrides', { timeout: T }, async () => {
@@ -171,8 +171,8 @@ describe.concurrent('vidra run -m runs one job per combination, each in its own 
     expect(r).toMatchObject({ code: 0, stderr: '' });
     expect(p.exists('runs')).toBe(false);
     expect(p.runDirs('sweeps')).toEqual(['sweeps/run_3/lr_0.1', 'sweeps/run_3/lr_0.2']);
-    expect(p.files('sweeps/run_3').filter((f) => !f.includes('/'))).toEqual(['multirun.yaml', 'summary.json']);
-    expect(r.stdout.trimEnd().split('\n').at(-1)).toBe('2 of 2 jobs completed; sweep directory: sweeps/run_3');
+    expect(p.files('sweeps/run_3').filter((f) => !f.includes('/'))).toEqual(['multirun.yaml', 'report.html', 'summary.json']);
+    expect(r.stdout.trimEnd().split('\n').slice(-2)).toEqual(['2 of 2 jobs completed; sweep directory: sweeps/run_3', 'report: sweeps/run_3/report.html']);
     // The table's overrides column leaves out the vidra.* overrides, the same for every job.
     const rows = r.stdout.split('\n').filter((l) => /^\d+\s+completed/.test(l));
     expect(rows.map((l) => l.split(/\s{2,}/)[2])).toEqual(['seed=3 optim.lr=0.1', 'seed=3 optim.lr=0.2']);
