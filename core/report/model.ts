@@ -113,7 +113,8 @@ export function readCurves(file: string): Curve[] {
 
 interface StatusFile {
   status?: string;
-  error?: string;
+  /** `{ type, message }` as status.json records a job's error (a plain string in older files). */
+  error?: string | { message?: string };
   signal?: string;
   result?: Record<string, unknown>;
 }
@@ -127,6 +128,13 @@ interface SummaryJob {
   result?: Record<string, unknown>;
 }
 
+function errorText(status: StatusFile | null): string | null {
+  const e = status?.error;
+  if (typeof e === 'string') return e;
+  if (e && typeof e.message === 'string') return e.message;
+  return status?.signal ? `interrupted by ${status.signal}` : null;
+}
+
 function readJob(source: string, num: number, dir: string | null, overrides: string[], fallback: Partial<SummaryJob>): ReportJob {
   const status = dir ? readJsonIf<StatusFile>(join(dir, 'status.json')) : null;
   const final = (dir ? readJsonIf<Record<string, unknown>>(join(dir, 'metrics.json')) : null) ?? status?.result ?? fallback.result;
@@ -135,7 +143,7 @@ function readJob(source: string, num: number, dir: string | null, overrides: str
     num,
     dir,
     status: status?.status ?? fallback.status ?? 'unknown',
-    error: status?.error ?? (status?.signal ? `interrupted by ${status.signal}` : null) ?? fallback.error ?? null,
+    error: errorText(status) ?? fallback.error ?? null,
     overrides: overrideMap(overrides),
     final: numeric(final),
     curves: dir ? readCurves(join(dir, 'metrics.jsonl')) : [],

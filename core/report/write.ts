@@ -1,5 +1,6 @@
 // Writing a report: the model of the given directories rendered in one format to one file (or stdout).
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { VidraError } from '../config/errors.ts';
 import { writeFileAtomic } from '../run/atomic.ts';
 import { fsReason } from '../run/run-dir.ts';
@@ -21,12 +22,14 @@ export interface ReportOptions {
 
 /** Reads `dirs`, renders, writes; returns the path written (null for stdout). Nothing is written on an error. */
 export function writeReport(dirs: readonly string[], o: ReportOptions): string | null {
+  const path = o.out === '-' ? null : o.out !== null ? resolve(o.cwd, o.out) : join(dirs.length === 1 ? resolve(o.cwd, dirs[0]!) : o.cwd, `report.${o.format}`);
+  // Said before any reading: --out names a file, and its folder is not made.
+  if (path && o.out !== null && !existsSync(dirname(path))) throw new VidraError(`cannot write the report to '${path}': the directory '${dirname(path)}' does not exist`);
   const text = RENDER[o.format](loadReport(dirs, o.cwd));
-  if (o.out === '-') {
+  if (path === null) {
     process.stdout.write(text);
     return null;
   }
-  const path = o.out !== null ? resolve(o.cwd, o.out) : join(dirs.length === 1 ? resolve(o.cwd, dirs[0]!) : o.cwd, `report.${o.format}`);
   try {
     writeFileAtomic(path, text);
   } catch (err) {
