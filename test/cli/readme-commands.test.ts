@@ -42,6 +42,7 @@ test('the README writes every command as `npx vidra ...`: `vidra` itself is on n
     ]),
   );
   expect(runs.some((c) => c.includes('+experiment=animal_kingdom_longtail'))).toBe(true);
+  expect(runs).toEqual(expect.arrayContaining(['npx vidra report runs/multirun/2026-12-02/16-19-46', 'npx vidra report runs/multirun/2026-12-02/16-19-46 --format md --out -']));
 });
 
 // A project laid out as a clone: the repository's package.json, bin/, dist/, conf/ and node_modules, so
@@ -76,11 +77,33 @@ function statuses(dir: string): string[] {
   return out;
 }
 
+/** The flags of `vidra report` that take a value (its other words name directories). */
+const REPORT_VALUE_FLAGS = new Set(['--out', '-o', '--format']);
+
+/**
+ * A README `vidra report` command: the directories it names stand for the sweep an earlier README command
+ * made (its runs/readme/<i>), the flags stay. Exit 0, and the report is where it says.
+ */
+async function runReport(args: string[]): Promise<void> {
+  const sweepAt = runs.findIndex((c) => / (-m|--multirun) /.test(c));
+  const out: string[] = ['report'];
+  for (let i = 1; i < args.length; i++) {
+    if (REPORT_VALUE_FLAGS.has(args[i]!)) out.push(args[i]!, args[++i]!);
+    else out.push(args[i]!.startsWith('-') && args[i] !== '-' ? args[i]! : `runs/readme/${sweepAt}`);
+  }
+  const r = await npx(['vidra', ...out]);
+  expect(r.code, `${args.join(' ')}\n${r.stderr}`).toBe(0);
+  const written = /^report: (.+)\n$/.exec(r.stdout);
+  if (out.includes('-')) expect(r.stdout.length).toBeGreaterThan(0);
+  else expect(readFileSync(join(project, written![1]!), 'utf8').length).toBeGreaterThan(0);
+}
+
 // One after another: the first command generates the synthetic data the others read.
 describe('each README command runs', () => {
   runs.forEach((command, i) => {
     test(command, { timeout: 180_000 }, async () => {
       const args = words(command).slice(1);
+      if (args[1] === 'report') return runReport(args.slice(1));
       const shows = args.some((a) => /^(--cfg|-c|--info|-i|--help|-h)(=|$)/.test(a));
       const sweep = args.includes('-m') || args.includes('--multirun');
       const where = `runs/readme/${i}`;

@@ -24,6 +24,8 @@ function mount(parent: HTMLElement, title: string, make: (el: HTMLElement) => uP
   box.className = 'chart';
   parent.append(box);
   charts.push({ title, plot: make(box) });
+  // In page order, also after a section is redrawn (the log scale, another metric).
+  charts.sort((a, b) => (a.plot.root.compareDocumentPosition(b.plot.root) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1));
 }
 
 /** Lines over a shared x (joined: a job without a point at some x has a gap there, bridged). */
