@@ -17,6 +17,15 @@ export interface Curve {
   points: Array<[number, number]>;
 }
 
+/** A continual run's accuracy matrix: row i after training on the i-th stream (or before any), column j stream j. */
+export interface AccuracyMatrix {
+  /** The metrics.jsonl key, `continual/<target>/accuracy`. */
+  name: string;
+  rows: string[];
+  columns: string[];
+  values: Array<Array<number | null>>;
+}
+
 export interface ReportJob {
   /** The sweep (or run) directory as given on the command line. */
   source: string;
@@ -29,6 +38,7 @@ export interface ReportJob {
   /** The final metrics (metrics.json, else the result in status.json or summary.json). */
   final: Record<string, number>;
   curves: Curve[];
+  matrices: AccuracyMatrix[];
 }
 
 export interface ReportSource {
@@ -76,39 +86,64 @@ const numeric = (record: Record<string, unknown> | null | undefined): Record<str
 /** Keys that place a metrics.jsonl row rather than measure something. */
 const PLACE_KEYS = new Set(['step', 'epoch', 'time', 'split', 'phase', 'user', 'after_user']);
 
-/** metrics.jsonl → curves: rows group by their `split` or `phase`; a row's own `user` makes a curve per user. */
-export function readCurves(file: string): Curve[] {
+/** metrics.jsonl's rows, in order; a cut-off last line (a job killed mid-write) is left out. */
+export function readMetricsRows(file: string): Array<Record<string, unknown>> {
   if (!existsSync(file)) return [];
-  const curves = new Map<string, Curve>();
-  const counts = new Map<string, number>();
   const lines = readFileSync(file, 'utf8').split('\n');
   let last = lines.length - 1;
   while (last > 0 && lines[last]!.trim() === '') last--;
-  lines.forEach((line, i) => {
-      if (!line.trim()) return;
-      let row: Record<string, unknown>;
-      try {
-        row = JSON.parse(line) as Record<string, unknown>;
-      } catch (err) {
-        // A job killed mid-write leaves a partial last line: the rows before it still count.
-        if (i === last) return;
-        throw new VidraError(`${file}:${i + 1}: not a JSON line: ${(err as Error).message}`);
-      }
-      const group = typeof row.split === 'string' ? row.split : typeof row.phase === 'string' && row.phase !== 'train' ? row.phase : '';
-      const part = typeof row.user === 'string' || typeof row.user === 'number' ? `user ${row.user}` : '';
-      const index = counts.get(group) ?? 0;
-      counts.set(group, index + 1);
-      const hasStep = typeof row.step === 'number';
-      for (const [key, value] of Object.entries(row)) {
-        if (PLACE_KEYS.has(key) || typeof value !== 'number' || !Number.isFinite(value)) continue;
-        const metric = group ? `${group}/${key}` : key;
-        const id = `${metric}\u0000${part}`;
-        let curve = curves.get(id);
-        if (!curve) curves.set(id, (curve = { metric, part, x: hasStep ? 'step' : 'evaluation', points: [] }));
-        curve.points.push([hasStep ? (row.step as number) : index, value]);
-      }
-    });
+  return lines.flatMap((line, i) => {
+    if (!line.trim()) return [];
+    try {
+      return [JSON.parse(line) as Record<string, unknown>];
+    } catch (err) {
+      if (i === last) return [];
+      throw new VidraError(`${file}:${i + 1}: not a JSON line: ${(err as Error).message}`);
+    }
+  });
+}
+
+/** metrics.jsonl → curves: rows group by their `split` or `phase`; a row's own `user` makes a curve per user. */
+export function curvesOf(rows: ReadonlyArray<Record<string, unknown>>): Curve[] {
+  const curves = new Map<string, Curve>();
+  const counts = new Map<string, number>();
+  for (const row of rows) {
+    const group = typeof row.split === 'string' ? row.split : typeof row.phase === 'string' && row.phase !== 'train' ? row.phase : '';
+    const part = typeof row.user === 'string' || typeof row.user === 'number' ? `user ${row.user}` : '';
+    const index = counts.get(group) ?? 0;
+    counts.set(group, index + 1);
+    const hasStep = typeof row.step === 'number';
+    for (const [key, value] of Object.entries(row)) {
+      if (PLACE_KEYS.has(key) || typeof value !== 'number' || !Number.isFinite(value)) continue;
+      const metric = group ? `${group}/${key}` : key;
+      const id = `${metric}\u0000${part}`;
+      let curve = curves.get(id);
+      if (!curve) curves.set(id, (curve = { metric, part, x: hasStep ? 'step' : 'evaluation', points: [] }));
+      curve.points.push([hasStep ? (row.step as number) : index, value]);
+    }
+  }
   return [...curves.values()];
+}
+
+/**
+ * The continual task's accuracy matrices: each eval row's `continual/<target>/accuracy` (the accuracy on every
+ * stream) is a row, labelled by the user trained last; the streams are the users in the order they trained.
+ */
+export function matricesOf(rows: ReadonlyArray<Record<string, unknown>>): AccuracyMatrix[] {
+  const evals = rows.filter((r) => r.phase === 'eval');
+  const names = [...new Set(evals.flatMap((r) => Object.keys(r).filter((k) => k.endsWith('/accuracy') && Array.isArray(r[k]))))];
+  const trained = evals.map((r) => r.after_user).filter((u) => typeof u === 'string' || typeof u === 'number');
+  return names.map((name) => {
+    const withRow = evals.filter((r) => Array.isArray(r[name]));
+    const values = withRow.map((r) => (r[name] as unknown[]).map((v) => (typeof v === 'number' ? v : null)));
+    const width = Math.max(...values.map((v) => v.length));
+    return {
+      name,
+      rows: withRow.map((r, i) => (r.after_user === null ? 'before training' : 'after_user' in r ? `after user ${r.after_user}` : `evaluation ${i}`)),
+      columns: Array.from({ length: width }, (_, j) => (j < trained.length ? `user ${trained[j]}` : `stream ${j}`)),
+      values,
+    };
+  });
 }
 
 interface StatusFile {
@@ -137,6 +172,7 @@ function errorText(status: StatusFile | null): string | null {
 
 function readJob(source: string, num: number, dir: string | null, overrides: string[], fallback: Partial<SummaryJob>): ReportJob {
   const status = dir ? readJsonIf<StatusFile>(join(dir, 'status.json')) : null;
+  const rows = dir ? readMetricsRows(join(dir, 'metrics.jsonl')) : [];
   const final = (dir ? readJsonIf<Record<string, unknown>>(join(dir, 'metrics.json')) : null) ?? status?.result ?? fallback.result;
   return {
     source,
@@ -146,7 +182,8 @@ function readJob(source: string, num: number, dir: string | null, overrides: str
     error: errorText(status) ?? fallback.error ?? null,
     overrides: overrideMap(overrides),
     final: numeric(final),
-    curves: dir ? readCurves(join(dir, 'metrics.jsonl')) : [],
+    curves: curvesOf(rows),
+    matrices: matricesOf(rows),
   };
 }
 

@@ -249,6 +249,17 @@ export class ContinualMetric implements Metric<ContinualBatch> {
     return out;
   }
 
+  /** The latest evaluation's accuracy on each experience (null: not evaluated): one row of the accuracy matrix. */
+  accuracies(): Array<number | null> {
+    const last = this.points.at(-1);
+    if (!last) return [];
+    const experiences = Math.max(...this.points.flatMap((p) => [...p.perExperience.keys()])) + 1;
+    return Array.from({ length: experiences }, (_, j) => {
+      const c = last.perExperience.get(j);
+      return c ? c.correct / c.total : null;
+    });
+  }
+
   reset(): void {
     this.points = [];
     this.keys.clear();

@@ -105,6 +105,12 @@ export class OnlineAccuracy {
     return [...this.streams.keys()];
   }
 
+  /** One user's values so far (undefined before its first step): its online accuracy curve, point by point. */
+  user(user: string): OnlineUserAccuracy | undefined {
+    const steps = this.streams.get(user);
+    return steps ? { ...accuracies(steps), steps: steps.length } : undefined;
+  }
+
   perUser(): Record<string, OnlineUserAccuracy> {
     const out: Record<string, OnlineUserAccuracy> = {};
     for (const [user, steps] of this.streams) out[user] = { ...accuracies(steps), steps: steps.length };
@@ -242,6 +248,12 @@ export class OnlineUserMetric implements Metric<OnlineUserBatch> {
       checkFiniteVector(`${this.name}: losses`, batch.losses, n);
       this.gain.update(users.map((user, i) => ({ user, populationLoss: batch.populationLosses![i]!, loss: batch.losses![i]! })));
     }
+  }
+
+  /** One user's online accuracies so far (acc_verb, acc_noun, acc_action), or {} before its first step. */
+  userAccuracy(user: string): Record<string, number> {
+    const a = this.accuracy.user(user);
+    return a ? { acc_verb: a.verb, acc_noun: a.noun, acc_action: a.action } : {};
   }
 
   compute(): Record<string, number> {

@@ -128,7 +128,7 @@ export class ContinualTask implements Task {
     const evaluateStreams = async (template: StrategyTemplate<StreamSample>, trainedUser: number) => {
       if (!scoring.evaluatesStreams) return;
       const values = await scoring.evaluate(template, streams, runner.parameters(), trainedUser);
-      emit({ phase: 'eval', after_user: trainedUser === -1 ? null : streams[trainedUser]!.id, ...values });
+      emit({ phase: 'eval', after_user: trainedUser === -1 ? null : streams[trainedUser]!.id, ...values, ...scoring.accuracyRows() });
       log.info(`streams after ${trainedUser === -1 ? 'no training' : `user ${streams[trainedUser]!.id}`}: ${fmt(values)}`);
     };
 
@@ -169,7 +169,7 @@ export class ContinualTask implements Task {
       });
       ctx.loss = value;
       streamSteps++;
-      if (streamSteps % o.log_every === 0 || streamSteps === totalSteps) emit({ phase: 'stream', step: streamSteps, user, loss: value, memory: batch.memory });
+      if (streamSteps % o.log_every === 0 || streamSteps === totalSteps) emit({ phase: 'stream', step: streamSteps, user, loss: value, memory: batch.memory, ...scoring.userOnline(user) });
       progress.tick(streamSteps, value!);
     };
 

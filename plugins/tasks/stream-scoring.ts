@@ -96,6 +96,18 @@ export class StreamScoring {
     return this.continualValues();
   }
 
+  /** The user's online accuracies so far, under `online/` (for the metrics.jsonl stream rows: a curve per user). */
+  userOnline(user: string): Record<string, number> {
+    return Object.fromEntries(Object.entries(this.online?.userAccuracy(user) ?? {}).map(([k, v]) => [`online/${k}`, v]));
+  }
+
+  /** The latest evaluation's accuracy on each stream, per target: a row of the accuracy matrix (`continual/<target>/accuracy`). */
+  accuracyRows(): Record<string, Array<number | null>> {
+    const out: Record<string, Array<number | null>> = {};
+    this.continual?.forEach((m, t) => (out[`continual/${this.layout[t]!.name}/accuracy`] = m.accuracies()));
+    return out;
+  }
+
   /** The final values: online_user's under `online/`, the continual metric's under `continual/<target>/`. */
   results(): Record<string, number> {
     const out: Record<string, number> = {};

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../core/config/errors.ts';
 import { meanAveragePrecision } from '../../plugins/metrics/average-precision.ts';
-import type { ContinualBatch } from '../../plugins/metrics/continual.ts';
+import type { ContinualBatch, ContinualMetric } from '../../plugins/metrics/continual.ts';
 import { metricPlugins } from '../../plugins/metrics/index.ts';
 import type { LtaInput } from '../../plugins/metrics/lta.ts';
-import type { OnlineUserBatch } from '../../plugins/metrics/online.ts';
+import type { OnlineUserBatch, OnlineUserMetric } from '../../plugins/metrics/online.ts';
 import { createMetric, metricRegistry, rng } from './helpers.ts';
 
 describe('the metric plugins are registered under kind "metric"', () => {
@@ -142,6 +142,8 @@ describe('continual: Avalanche metrics from end-of-experience evaluations, stabi
     // WF¹⁰ per task over all evaluations: task 0 [0.1, 0.9, 0.95, 0.5] → 0.45; task 1 [0.2, 0.1, 0.8, 0.7] → 0.1;
     // task 2 [0.25, 0.2, 0.3, 0.9] → 0.05; mean 0.2.
     expect(out.wf10).toBeCloseTo(0.2, 12);
+    // The latest evaluation as a row of the matrix (what the continual task logs for the report's heat map).
+    expect((m as ContinualMetric).accuracies()).toEqual(R[2]);
   });
 
   it('per-iteration evaluations reveal the stability gap that end-of-experience values hide', () => {
@@ -178,5 +180,8 @@ describe('online_user: EgoAdapt user-macro metrics from scores', () => {
     expect(out.acc_action).toBeCloseTo((0.5 + 0) / 2, 12);
     expect(out.acc_verb).toBeCloseTo((1 + 0) / 2, 12);
     expect(out.oag).toBeCloseTo((0.5 + -2) / 2, 12); // u1: (1 + 0)/2, u2: −2
+    // One user's values so far (the continual task's per-user online accuracy curves); none before its first step.
+    expect((m as OnlineUserMetric).userAccuracy('u1')).toEqual({ acc_verb: 1, acc_noun: 0.5, acc_action: 0.5 });
+    expect((m as OnlineUserMetric).userAccuracy('u3')).toEqual({});
   });
 });

@@ -107,7 +107,7 @@ describe('the HTML report in Chromium', () => {
     expect(errors).toEqual([]);
   });
 
-  test('a training sweep and a continual run compared: eval curves, head/middle/tail mAP, per-user stream curves', { timeout: 90_000 }, async (ctx) => {
+  test('a training sweep and a continual run compared: eval curves, head/middle/tail mAP, per-user online curves, the accuracy matrix', { timeout: 90_000 }, async (ctx) => {
     if (missing) ctx.skip(missing);
     const p = makeProject();
     // The bundled experiments, run by the real CLI from the repository (its conf/ and generated data).
@@ -136,6 +136,21 @@ describe('the HTML report in Chromium', () => {
       series: users.map((u) => `continual: +experiment=ego4d_continual task.pretrain_epochs=1 · user ${u}`),
       points: users.map((u) => stream.filter((row) => row.user === u).length),
     });
+    // The continual run: each user's online accuracy so far, and the accuracy matrices as heat maps.
+    expect(chart('stream/online/acc_verb')).toEqual({ ...chart('stream/loss'), title: 'stream/online/acc_verb' });
+    const evals = jsonl(p.path('continual/metrics.jsonl')).filter((row) => row.phase === 'eval');
+    const heatmaps = await page.$$eval('table.heatmap', (tables) =>
+      (tables as HTMLTableElement[]).map((t) => ({ caption: t.caption!.textContent, rows: [...t.rows].map((tr) => [...tr.cells].map((c) => c.textContent)) })),
+    );
+    expect(heatmaps).toEqual(
+      ['verb', 'noun'].map((target) => ({
+        caption: `continual: +experiment=ego4d_continual task.pretrain_epochs=1 · continual/${target}/accuracy`,
+        rows: [
+          ['trained \\ evaluated on', ...users.map((u) => `user ${u}`)],
+          ...evals.map((row) => [row.after_user === null ? 'before training' : `after user ${row.after_user}`, ...(row[`continual/${target}/accuracy`] as number[]).map((a) => a.toFixed(3))]),
+        ],
+      })),
+    );
     expect(chart('optim.lr')).toBeUndefined();
     expect(chart('map by optim.lr')).toEqual({ title: 'map by optim.lr', series: ['train'], points: [2] });
     await page.screenshot({ path: join(ARTIFACTS, 'report-compare.png'), fullPage: true });

@@ -2,7 +2,7 @@
 // tasks: the Markdown and CSV tables cell for cell, where each format goes, and every usage error.
 import { afterAll, describe, expect, test } from 'vitest';
 import { makeProject, removeProjects, type Project } from '../helpers/project.ts';
-import { loadReport, readCurves } from '../../core/report/model.ts';
+import { curvesOf, loadReport, matricesOf, readMetricsRows } from '../../core/report/model.ts';
 import { toCsv, toMarkdown } from '../../core/report/text-formats.ts';
 
 afterAll(removeProjects);
@@ -121,19 +121,41 @@ describe.concurrent('vidra report', () => {
     expect(job2!.overrides).toEqual({ task: 'succeed', seed: '1' });
 
     p.write('cut/metrics.jsonl', '{"step":1,"split":"val","map":0.5}\n{"phase":"eval","after_user":null,"acc":0.25}\n{"phase":"stream","step":3,"user":"16","loss":2}\n{"step":4,"lo');
-    expect(readCurves(p.path('cut/metrics.jsonl'))).toEqual([
+    expect(curvesOf(readMetricsRows(p.path('cut/metrics.jsonl')))).toEqual([
       { metric: 'val/map', part: '', x: 'step', points: [[1, 0.5]] },
       { metric: 'eval/acc', part: '', x: 'evaluation', points: [[0, 0.25]] },
       { metric: 'stream/loss', part: 'user 16', x: 'step', points: [[3, 2]] },
     ]);
     p.write('bad/metrics.jsonl', '{"step":1,"loss":1}\n{oops\n{"step":2,"loss":0.5}\n');
-    expect(() => readCurves(p.path('bad/metrics.jsonl'))).toThrow(`${p.path('bad/metrics.jsonl')}:2: not a JSON line`);
+    expect(() => readMetricsRows(p.path('bad/metrics.jsonl'))).toThrow(`${p.path('bad/metrics.jsonl')}:2: not a JSON line`);
   });
 });
 
 test('Markdown escapes a | in a cell and keeps one line; CSV quotes commas, quotes and line breaks', () => {
-  const job = { source: 's', num: 0, dir: null, status: 'failed', error: 'bad "x", see\nlog | here', overrides: { 'data.name': 'a|b' }, final: { acc: 0.1234567 }, curves: [] };
+  const job = { source: 's', num: 0, dir: null, status: 'failed', error: 'bad "x", see\nlog | here', overrides: { 'data.name': 'a|b' }, final: { acc: 0.1234567 }, curves: [], matrices: [] };
   const data = { sources: [{ dir: 's', kind: 'sweep' as const, params: ['data.name'], jobs: [job] }], params: ['data.name'], metrics: ['acc'] };
   expect(toMarkdown(data)).toBe('| job | status | data.name | acc | error |\n| ---: | --- | --- | ---: | --- |\n| 0 | failed | a\\|b | 0.123457 | bad "x", see |\n');
   expect(toCsv(data)).toBe('job,status,data.name,acc,error\r\n0,failed,a|b,0.1234567,"bad ""x"", see\nlog | here"\r\n');
+});
+
+test("the continual task's accuracy matrix: a row per evaluation (before training, after each user), a column per stream in training order", () => {
+  const rows = [
+    { phase: 'eval', after_user: null, 'continual/verb/accuracy': [0.1, 0.2, 0.3] },
+    { phase: 'stream', step: 1, user: '16', loss: 1 },
+    { phase: 'eval', after_user: '16', 'continual/verb/accuracy': [0.7, 0.25, null] },
+    { phase: 'eval', after_user: '15', 'continual/verb/accuracy': [0.6, 0.8, 0.35] },
+  ];
+  expect(matricesOf(rows)).toEqual([
+    {
+      name: 'continual/verb/accuracy',
+      rows: ['before training', 'after user 16', 'after user 15'],
+      columns: ['user 16', 'user 15', 'stream 2'],
+      values: [
+        [0.1, 0.2, 0.3],
+        [0.7, 0.25, null],
+        [0.6, 0.8, 0.35],
+      ],
+    },
+  ]);
+  expect(matricesOf([{ step: 1, loss: 2 }])).toEqual([]);
 });

@@ -39,6 +39,11 @@ describe('continual: user streams with finetune, replay and ewc', () => {
     // Evaluations: before any training, then after each user.
     const evals = jsonLines(read('runs/m/ewc/metrics.jsonl')).filter((l) => l.phase === 'eval');
     expect(evals.map((l) => l.after_user)).toEqual([null, ...users]);
+    // Each evaluation logs its row of the accuracy matrix (one accuracy per stream), each stream row the user's
+    // online accuracy so far (the report draws them as a heat map and per-user curves).
+    for (const l of evals) expect([l['continual/verb/accuracy'], l['continual/noun/accuracy']].map((row) => (row as unknown as number[]).length)).toEqual([3, 3]);
+    expect((evals.at(-1)!['continual/verb/accuracy'] as unknown as number[]).every((a) => a > 0 && a <= 1)).toBe(true);
+    for (const l of steps) expect(Object.keys(l).filter((k) => k.startsWith('online/'))).toEqual(['online/acc_verb', 'online/acc_noun', 'online/acc_action']);
     expect(jsonLines(read('runs/m/finetune/metrics.jsonl')).filter((l) => l.phase === 'stream').every((l) => l.memory === 0)).toBe(true);
     expect(existsSync(join(dir, 'runs/m/replay/checkpoints/checkpoint.safetensors'))).toBe(true);
   });

@@ -115,3 +115,31 @@ if (longTail.length) {
     SEGMENTS.map((k) => ({ label: k.slice(4), values: longTail.map((j) => j.final[k] ?? null) })),
   );
 }
+
+// Continual runs: each accuracy matrix as a heat map (a table whose cells are shaded by their accuracy).
+const matrices = jobs.flatMap((j) => j.matrices.map((m) => ({ job: j, m })));
+if (matrices.length) {
+  const box = grid(section('Accuracy matrix', 'accuracy-matrix'));
+  for (const { job, m } of matrices) {
+    const table = document.createElement('table');
+    table.className = 'heatmap';
+    table.createCaption().textContent = `${label(job)} · ${m.name}`;
+    const head = table.createTHead().insertRow();
+    for (const text of ['trained \\ evaluated on', ...m.columns]) head.append(Object.assign(document.createElement('th'), { textContent: text }));
+    const body = table.createTBody();
+    m.values.forEach((values, i) => {
+      const tr = body.insertRow();
+      tr.append(Object.assign(document.createElement('th'), { textContent: m.rows[i]! }));
+      for (const v of values) {
+        const td = tr.insertCell();
+        td.textContent = v === null ? '' : v.toFixed(3);
+        if (v !== null) {
+          // 0 white to 1 deep blue; the text turns white where the cell is dark.
+          td.style.background = `hsl(215, 70%, ${Math.round(100 - 60 * Math.min(1, Math.max(0, v)))}%)`;
+          if (v > 0.6) td.style.color = '#fff';
+        }
+      }
+    });
+    box.append(table);
+  }
+}
