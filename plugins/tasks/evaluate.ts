@@ -1,15 +1,15 @@
 import { appendFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Config } from '../../core/config/config.ts';
-import { VidraError } from '../../core/config/errors.ts';
 import { ForwardRunner } from '../../core/engine/forward.ts';
 import type { ModelModule } from '../../core/engine/modules.ts';
-import { loadCheckpoint } from '../../core/engine/safetensors.ts';
+import { CHECKPOINT_FILE, loadCheckpoint } from '../../core/engine/safetensors.ts';
 import { writeFileAtomic } from '../../core/run/atomic.ts';
 import { inject, injectable } from '../../core/plugins/di.ts';
 import type { JobContext, Task } from '../../core/plugins/interfaces.ts';
 import { definePlugin, type PluginRegistry } from '../../core/plugins/registry.ts';
 import { CONFIG, JOB_CONTEXT, PLUGIN_CONFIG, REGISTRY } from '../../core/plugins/tokens.ts';
+import { checkCheckpointFits } from './checkpoint-fit.ts';
 import { pluginAt } from './plugin-nodes.ts';
 import type { DatasetSource } from './evaluation.ts';
 import { scoreModel, targetPlan } from './scoring.ts';
@@ -51,12 +51,7 @@ export class EvaluateTask implements Task {
     try {
       const model = pluginAt<ModelModule>(this.config, this.registry, 'evaluate', o.nodes.model, 'model');
       const specs = model.parameters(() => 0);
-      for (const p of specs) {
-        const t = ckpt.params[p.name];
-        if (!t) throw new VidraError(`task.checkpoint: ${dir} has no parameter '${p.name}' for the model at '${o.nodes.model}'`);
-        const size = p.shape.reduce((a, b) => a * b, 1);
-        if (t.data.length !== size) throw new VidraError(`task.checkpoint: '${p.name}' has ${t.data.length} values in ${dir}, the model at '${o.nodes.model}' needs ${size}`);
-      }
+      checkCheckpointFits(ckpt.params, specs, { key: 'task.checkpoint', file: join(dir, CHECKPOINT_FILE), runDir: resolve(o.checkpoint), modelPath: o.nodes.model, config: this.config });
       const plan = targetPlan(model, o.target, data, o.metrics.includes('retrieval'));
       const engine = engineOptions(this.config);
       const forward = await ForwardRunner.create(model, specs, o.batch_size, { device: engine.device, threads: engine.threads, notice: (l) => this.job.log.warn(l) });

@@ -5,7 +5,7 @@ import { VidraError } from '../../core/config/errors.ts';
 import { ForwardRunner } from '../../core/engine/forward.ts';
 import type { LossModule, ModelModule } from '../../core/engine/modules.ts';
 import { loadCheckpoint, saveCheckpoint } from '../../core/engine/safetensors.ts';
-import { TrainStepRunner } from '../../core/engine/train-step.ts';
+import { NonFiniteLossError, TrainStepRunner } from '../../core/engine/train-step.ts';
 import { writeFileAtomic } from '../../core/run/atomic.ts';
 import { inject, injectable } from '../../core/plugins/di.ts';
 import type { JobContext, Task } from '../../core/plugins/interfaces.ts';
@@ -15,6 +15,7 @@ import { pickInput, type Dataset, type DatasetBatch, type DatasetSource, type In
 import { batchReader, type BatchReader } from '../datasets/prefetch.ts';
 import { concatTyped } from './arrays.ts';
 import { scoreModel, targetPlan, type TargetPlan } from './scoring.ts';
+import { checkCheckpointFits } from './checkpoint-fit.ts';
 import { pluginAt, pluginNamed } from './plugin-nodes.ts';
 import { Progress } from './progress.ts';
 import { engineOptions, jobSeed, runnerOptions, trainingPlugins, type EngineOptions } from './setup.ts';
@@ -138,6 +139,7 @@ export class TrainTask implements Task {
         throw new VidraError(`task.resume: ${join(from, 'checkpoint.safetensors')} does not exist (task.resume names the run directory to continue)`);
       }
       const ckpt = loadCheckpoint(from);
+      checkCheckpointFits(ckpt.params, runner.compiled.params, { key: 'task.resume', file: join(from, 'checkpoint.safetensors'), runDir: resolve(o.resume), modelPath: o.nodes.model, config: this.config });
       runner.restore(
         Object.fromEntries(Object.entries(ckpt.params).map(([k, t]) => [k, t.data as Float32Array])),
         Object.fromEntries(Object.entries(ckpt.optimizerState).map(([k, t]) => [k, t.data as Float32Array])),
@@ -159,6 +161,7 @@ export class TrainTask implements Task {
     let computeMs = 0;
     // One stream over every epoch left: reading runs ahead through evaluations and checkpoints too.
     const stream = reader.read(orderFrom(sampler, startEpoch, startBatch, o.epochs));
+    const firstStep = runner.step;
 
     for (let epoch = startEpoch; epoch < o.epochs && runner.step < totalSteps; epoch++) {
       // The batches themselves come in order from `stream`; here they are only counted.
@@ -178,7 +181,12 @@ export class TrainTask implements Task {
               : targetArray(loss.targetKind, read.map((r) => r.targets[target]!.data));
         const lrs = read.map((_, k) => lrAt(runner.step + k + 1));
         const t1 = performance.now();
-        const losses = await runner.run({ inputs, targets, lrs });
+        const losses = await runner.run({ inputs, targets, lrs }).catch((err: unknown) => {
+          // The diverging run's update was dropped: save the parameters it started from, where resuming continues.
+          if (!(err instanceof NonFiniteLossError)) throw err;
+          const file = saveCheckpoint(ckptDir, { params: runner.parameters(), optimizerState: runner.optimizerState(), step: runner.step, optimizer: o.nodes.optimizer, extra: { epoch, batch: b } });
+          throw new NonFiniteLossError(`${err.message} (the parameters of step ${runner.step}, the last good one, are saved in ${file}; task.resume=${this.job.outputDir} continues from there)`, err.step);
+        });
         const t2 = performance.now();
         dataMs += t1 - t0;
         computeMs += t2 - t1;
@@ -203,6 +211,15 @@ export class TrainTask implements Task {
       }
     }
     progress.done();
+    if (runner.step === firstStep && o.resume !== null) {
+      // The checkpoint already reached task.epochs / task.max_steps: its model is evaluated, so metrics.json is right.
+      const ends = `task.epochs=${o.epochs}${o.max_steps === null ? '' : `, task.max_steps=${o.max_steps}`}`;
+      log.warn(`nothing left to train: the checkpoint is at step ${runner.step} (epoch ${startEpoch}, batch ${startBatch}) and this run ends at step ${totalSteps} (${ends}); its model is evaluated as it is`);
+      if (evalSet && o.metrics.length > 0) {
+        last = await this.evaluate(model, runner, evalSet, train, plan, seed);
+        emit({ step: runner.step, epoch: startEpoch - (startBatch === 0 ? 1 : 0), split: o.eval_split, ...last });
+      }
+    }
     const final = { step: runner.step, ...last };
     writeFileAtomic(join(this.job.outputDir, 'metrics.json'), `${JSON.stringify(final, null, 2)}\n`);
     return final;
