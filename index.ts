@@ -33,6 +33,16 @@ export type { LossModule, OptimizerModule, ScheduleModule, ModelModule, Paramete
 export { evaluateLoss, createLoss } from './plugins/losses/evaluate.ts';
 export { createPlugin, builtinRegistry } from './plugins/create.ts';
 export { batchReader, type BatchReader, type BatchSource, type BatchStream, type PrefetchOptions } from './plugins/datasets/prefetch.ts';
+export {
+  CALLBACK_EVENTS,
+  TASK_EVENTS,
+  CallbackList,
+  type Callback,
+  type CallbackContext,
+  type CallbackEvent,
+  type TrainingState,
+} from './plugins/callbacks/events.ts';
+export { saveCheckpoint, loadCheckpoint, saveWeights, loadWeights, type Checkpoint } from './core/engine/safetensors.ts';
 
 // Metrics of the workflows.
 export {

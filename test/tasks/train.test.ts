@@ -1,6 +1,6 @@
 // The bundled default experiment, end to end through the CLI: synthetic Animal Kingdom-format data
 // generated into the project's cache, a head trained by compiled ONNX steps, evaluated and checkpointed.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -31,7 +31,7 @@ describe('the default experiment trains a long-tailed head on synthetic features
     expect(train.map((l) => l.step)).toEqual([10, 20, 30, 40, 50, 60, 70, 80, 90]);
     expect(train[0]!.loss as number).toBeGreaterThan(train[train.length - 1]!.loss as number);
 
-    expect(existsSync(join(dir, 'runs/a/checkpoints/checkpoint.safetensors'))).toBe(true);
+    expect(readdirSync(join(dir, 'runs/a/checkpoints')).sort()).toEqual(['last.optim.safetensors', 'last.safetensors']);
     expect(parseYaml(read('runs/a/.vidra/vidra.yaml')).recorded).toEqual({ engine: { provider: 'cpu', device: 'auto', steps_per_run: 1 } });
     expect(JSON.parse(read('runs/a/status.json'))).toMatchObject({ status: 'completed', result: metrics });
 
@@ -59,14 +59,14 @@ describe('the default experiment trains a long-tailed head on synthetic features
     expect(JSON.parse(read('runs/bad/status.json')).status).toBe('failed');
     const missing = await vidra(['vidra.run.dir=runs/bad2', 'task.resume=runs/nowhere']);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toContain(`task.resume: ${join(dir, 'runs/nowhere/checkpoints/checkpoint.safetensors')} does not exist`);
+    expect(missing.stderr).toContain(`task.resume: ${join(dir, 'runs/nowhere/checkpoints/last.safetensors')} does not exist (task.resume names the run directory to continue)`);
   });
 
   it('a diverging step saves the last good parameters where the error says, and resuming continues from them', { timeout: T }, async () => {
     // optim.lr=1e6 overflows at step 11, in the second epoch (9 batches each): the epoch checkpoint is at step 9.
     const r = await vidra(['vidra.run.dir=runs/diverged', 'task.epochs=3', 'optim.lr=1e6']);
     expect(r.code).toBe(1);
-    const file = join(dir, 'runs/diverged/checkpoints/checkpoint.safetensors');
+    const file = join(dir, 'runs/diverged/checkpoints/last.safetensors');
     expect(r.stderr).toContain(
       `the loss is Infinity at step 11; lower optim.lr, check the data, or use a stable loss (the parameters of step 10, the last good one, are saved in ${file}; task.resume=${join(dir, 'runs/diverged')} continues from there)`,
     );
@@ -88,7 +88,7 @@ describe('the default experiment trains a long-tailed head on synthetic features
     const r = await vidra(['vidra.run.dir=runs/w64', 'task.resume=runs/w128', 'model.head.width=64']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(
-      `task.resume: the checkpoint tensor 'layers.0.weight' in ${join(dir, 'runs/w128/checkpoints/checkpoint.safetensors')} has shape [128, 32]; ` +
+      `task.resume: the checkpoint tensor 'layers.0.weight' in ${join(dir, 'runs/w128/checkpoints/last.safetensors')} has shape [128, 32]; ` +
         `the model at 'model.head' makes it [64, 32] (config keys that differ from ${join(dir, 'runs/w128/.vidra/config.yaml')}: model.head.width=64 here, 128 there)`,
     );
     expect(r.stderr).not.toContain('does not match data length');
@@ -143,7 +143,9 @@ describe('the default experiment trains a long-tailed head on synthetic features
     expect(JSON.parse(read('runs/eval/metrics.json'))).toEqual({ ...trained, split: 'val' });
     const missing = await vidra(['task=evaluate', 'task.checkpoint=runs/nowhere', 'vidra.run.dir=runs/eval2']);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toContain('checkpoint.safetensors');
+    expect(missing.stderr).toContain(
+      `task.checkpoint: ${join(dir, 'runs/nowhere/checkpoints/last.safetensors')} does not exist (task.checkpoint names a train or continual run directory, or a .safetensors weights file)`,
+    );
   });
 
   it('the Animal Kingdom long-tail experiment runs a few steps on synthetic data', { timeout: T }, async () => {
