@@ -75,24 +75,30 @@ export type Callback = { readonly name?: string } & { [E in CallbackEvent]?: Han
 
 type ContextFields = Omit<CallbackContext, 'event' | 'task' | 'outputDir' | 'stop' | 'log'>;
 
-/** A task's callbacks: checked against the events the task fires, then fired in list order. */
+/**
+ * A task's callbacks, fired in list order. Each is checked against the events this run fires (`fired`: the task's
+ * list, less what the run leaves out, such as after_eval for a train run that evaluates nothing); the task's own
+ * callbacks (`builtIn`, fired first) are not, since they serve every configuration.
+ */
 export class CallbackList {
   /** Why a callback asked to stop (the first one that did), or null. */
   stopReason: string | null = null;
+  readonly callbacks: readonly Callback[];
 
   constructor(
-    readonly callbacks: readonly Callback[],
+    configured: readonly Callback[],
     private readonly task: keyof typeof TASK_EVENTS,
     private readonly outputDir: string,
     private readonly log: CallbackContext['log'],
+    { fired = TASK_EVENTS[task], builtIn = [] }: { fired?: readonly CallbackEvent[]; builtIn?: readonly Callback[] } = {},
   ) {
-    for (const c of callbacks) {
+    const where = fired === TASK_EVENTS[task] ? `the ${task} task` : `this ${task} run`;
+    for (const c of configured) {
       if (typeof c !== 'object' || c === null) throw new VidraError(`a callback of the ${task} task is ${String(c)}, not a callback object`);
-      const unfired = unfiredCallbacks(c, CALLBACK_EVENTS, TASK_EVENTS[task]);
-      if (unfired.length) {
-        log.warn(`callback ${pluginLabel(c)} implements events the ${task} task never fires: ${unfired.join(', ')}. They will not run. The ${task} task fires: ${TASK_EVENTS[task].join(', ')}.`);
-      }
+      const unfired = unfiredCallbacks(c, CALLBACK_EVENTS, fired);
+      if (unfired.length) log.warn(`callback ${pluginLabel(c)} implements events ${where} never fires: ${unfired.join(', ')}. They will not run. ${where[0]!.toUpperCase()}${where.slice(1)} fires: ${fired.join(', ')}.`);
     }
+    this.callbacks = [...builtIn, ...configured];
   }
 
   async fire(event: CallbackEvent, fields: ContextFields): Promise<void> {

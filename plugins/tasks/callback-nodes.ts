@@ -4,12 +4,19 @@ import type { Config } from '../../core/config/config.ts';
 import { VidraError } from '../../core/config/errors.ts';
 import type { JobContext } from '../../core/plugins/interfaces.ts';
 import type { PluginRegistry } from '../../core/plugins/registry.ts';
-import { CallbackList, type Callback, type TASK_EVENTS } from '../callbacks/events.ts';
+import { CallbackList, type Callback, type CallbackEvent, type TASK_EVENTS } from '../callbacks/events.ts';
 import { pluginAt } from './plugin-nodes.ts';
 
-/** Builds the callbacks of the node at `path` (a map from names to callback nodes; absent: none) after `builtIn`. */
-export function taskCallbacks(config: Config, registry: PluginRegistry, task: keyof typeof TASK_EVENTS, path: string | null, job: JobContext, builtIn: Callback[] = []): CallbackList {
-  const callbacks = [...builtIn];
+/** Builds the callbacks of the node at `path` (a map from names to callback nodes; absent: none), after `builtIn`. */
+export function taskCallbacks(
+  config: Config,
+  registry: PluginRegistry,
+  task: keyof typeof TASK_EVENTS,
+  path: string | null,
+  job: JobContext,
+  run: { fired?: readonly CallbackEvent[]; builtIn?: Callback[] } = {},
+): CallbackList {
+  const callbacks: Callback[] = [];
   if (path !== null && config.has(path)) {
     const node = config.resolvedNode(path);
     if (node.kind !== 'dict' || node.entries.has('_target_')) {
@@ -21,5 +28,5 @@ export function taskCallbacks(config: Config, registry: PluginRegistry, task: ke
       callbacks.push(pluginAt<Callback>(config, registry, task, `${path}.${name}`, 'callback'));
     }
   }
-  return new CallbackList(callbacks, task, job.outputDir, job.log);
+  return new CallbackList(callbacks, task, job.outputDir, job.log, run);
 }

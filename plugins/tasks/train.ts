@@ -16,7 +16,7 @@ import { batchReader, type BatchReader } from '../datasets/prefetch.ts';
 import { concatTyped } from './arrays.ts';
 import { scoreModel, targetPlan, type TargetPlan } from './scoring.ts';
 import { CHECKPOINT_SCHEMA, type CheckpointOptions } from '../callbacks/checkpoint.ts';
-import type { Callback } from '../callbacks/events.ts';
+import { TASK_EVENTS, type Callback } from '../callbacks/events.ts';
 import { taskCallbacks } from './callback-nodes.ts';
 import { checkCheckpointFits } from './checkpoint-fit.ts';
 import { pluginAt, pluginNamed } from './plugin-nodes.ts';
@@ -135,12 +135,14 @@ export class TrainTask implements Task {
     );
     this.job.record('engine', { provider: runner.provider, device: engine.device ?? 'auto', steps_per_run: K });
 
-    if (o.checkpoint.monitor !== null && !(evalSet && o.metrics.length > 0)) {
+    if (o.checkpoint.monitor !== null && !(evalSet !== null && o.metrics.length > 0)) {
       throw new VidraError(`task.checkpoint.monitor=${o.checkpoint.monitor}: best.safetensors follows an evaluation value, and this run evaluates nothing (set task.eval_split and task.metrics, or task.checkpoint.monitor=null)`);
     }
-    const callbacks = taskCallbacks(this.config, this.registry, 'train', o.nodes.callbacks, this.job, [
-      pluginNamed<Callback>(this.registry, 'callback', 'checkpoint', { ...o.checkpoint }),
-    ]);
+    const evaluates = evalSet !== null && o.metrics.length > 0;
+    const callbacks = taskCallbacks(this.config, this.registry, 'train', o.nodes.callbacks, this.job, {
+      fired: evaluates ? TASK_EVENTS.train : TASK_EVENTS.train.filter((e) => e !== 'after_eval'),
+      builtIn: [pluginNamed<Callback>(this.registry, 'callback', 'checkpoint', { ...o.checkpoint })],
+    });
     const ckptDir = join(this.job.outputDir, 'checkpoints');
     let startEpoch = 0;
     let startBatch = 0;

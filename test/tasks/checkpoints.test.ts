@@ -66,6 +66,14 @@ describe('callbacks from the callbacks group', () => {
     expect(loadCheckpoint(join(dir, 'runs/es/checkpoints')).extra).toEqual({ epoch: 3, batch: 0 });
   });
 
+  it('reports a callback listening to an event this run never fires (early stopping without evaluations)', { timeout: T }, async () => {
+    const r = await vidra(['vidra.run.dir=runs/es-none', 'task.epochs=1', 'task.eval_split=null', '+callbacks=early_stopping']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(read('runs/es-none/job.log')).toContain(
+      "callback early_stopping implements events this train run never fires: 'after_eval'. They will not run. This train run fires: before_training, after_training_iteration, after_training_epoch, after_training.",
+    );
+  });
+
   it('metrics_logger writes the logged steps and evaluations as CSV or JSONL, every log_every steps', { timeout: T }, async () => {
     const args = ['task.epochs=2', 'task.log_every=5', '+callbacks=metrics_logger', 'callbacks.metrics_logger.log_every=5'];
     const csv = await vidra(['vidra.run.dir=runs/log-csv', ...args]);
