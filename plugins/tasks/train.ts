@@ -237,12 +237,15 @@ export class TrainTask implements Task {
       // The checkpoint already reached task.epochs / task.max_steps: its model is evaluated, so metrics.json is right.
       const ends = `task.epochs=${o.epochs}${o.max_steps === null ? '' : `, task.max_steps=${o.max_steps}`}`;
       log.warn(`nothing left to train: the checkpoint is at step ${runner.step} (epoch ${startEpoch}, batch ${startBatch}) and this run ends at step ${totalSteps} (${ends}); its model is evaluated as it is`);
-      if (evalSet && o.metrics.length > 0) {
-        last = await this.evaluate(model, runner, evalSet, train, plan, seed);
-        const epoch = startEpoch - (startBatch === 0 ? 1 : 0);
+      const epoch = startEpoch - (startBatch === 0 ? 1 : 0);
+      if (evaluates) {
+        last = await this.evaluate(model, runner, evalSet!, train, plan, seed);
         emit({ step: runner.step, epoch, split: o.eval_split, ...last });
         await callbacks.fire('after_eval', { step: runner.step, epoch, values: last, split: o.eval_split, parameters });
       }
+      // This run directory gets the checkpoint too, as it is, so that it is complete (task=evaluate, task.resume).
+      const trainingState = () => ({ optimizerState: runner.optimizerState(), optimizer: o.nodes.optimizer, extra: { epoch: startEpoch, batch: startBatch } });
+      await callbacks.fire('after_training_epoch', { step: runner.step, epoch, last: true, parameters, trainingState });
     }
     await callbacks.fire('after_training', { step: runner.step, parameters });
     const final = { step: runner.step, ...last };

@@ -1,6 +1,6 @@
 // The bundled default experiment, end to end through the CLI: synthetic Animal Kingdom-format data
 // generated into the project's cache, a head trained by compiled ONNX steps, evaluated and checkpointed.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -106,6 +106,8 @@ describe('the default experiment trains a long-tailed head on synthetic features
     const evals = lines(read('runs/two/metrics.jsonl'));
     expect(evals).toHaveLength(1);
     expect(evals[0]).toMatchObject({ step: 27, epoch: 2, split: 'val' });
+    // Its run directory holds the checkpoint as it was: the same bytes, so it evaluates and resumes like the original.
+    for (const f of ['last.safetensors', 'last.optim.safetensors']) expect(readFileSync(join(dir, 'runs/two/checkpoints', f)).equals(readFileSync(join(dir, 'runs/three/checkpoints', f)))).toBe(true);
   });
 
   it('make_user_splits writes disjoint per-user splits of the synthetic Ego4D data', { timeout: T }, async () => {
