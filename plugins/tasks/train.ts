@@ -135,10 +135,10 @@ export class TrainTask implements Task {
     );
     this.job.record('engine', { provider: runner.provider, device: engine.device ?? 'auto', steps_per_run: K });
 
-    if (o.checkpoint.monitor !== null && !(evalSet !== null && o.metrics.length > 0)) {
+    const evaluates = evalSet !== null && o.metrics.length > 0;
+    if (o.checkpoint.monitor !== null && !evaluates) {
       throw new VidraError(`task.checkpoint.monitor=${o.checkpoint.monitor}: best.safetensors follows an evaluation value, and this run evaluates nothing (set task.eval_split and task.metrics, or task.checkpoint.monitor=null)`);
     }
-    const evaluates = evalSet !== null && o.metrics.length > 0;
     const callbacks = taskCallbacks(this.config, this.registry, 'train', o.nodes.callbacks, this.job, {
       fired: evaluates ? TASK_EVENTS.train : TASK_EVENTS.train.filter((e) => e !== 'after_eval'),
       builtIn: [pluginNamed<Callback>(this.registry, 'callback', 'checkpoint', { ...o.checkpoint })],
