@@ -99,6 +99,16 @@ export {
 } from './plugins/strategies/events.ts';
 export { StrategyTemplate, type TrainLoop, type EvalLoop } from './plugins/strategies/template.ts';
 export { batchReader, type BatchReader, type BatchSource, type BatchStream, type PrefetchOptions } from './plugins/datasets/prefetch.ts';
+export {
+  CALLBACK_EVENTS,
+  TASK_EVENTS,
+  CallbackList,
+  type Callback,
+  type CallbackContext,
+  type CallbackEvent,
+  type TrainingState,
+} from './plugins/callbacks/events.ts';
+export { saveCheckpoint, loadCheckpoint, saveWeights, loadWeights, type Checkpoint } from './core/engine/safetensors.ts';
 
 // Metrics of the workflows.
 export {
