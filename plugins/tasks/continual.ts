@@ -16,6 +16,7 @@ import type { ExtraLoss, QuadraticPenalty, Strategy, StrategyContext } from '../
 import { foldPenalty } from '../strategies/fold-penalty.ts';
 import { itemBatches, StrategyTemplate } from '../strategies/template.ts';
 import { concatTyped } from './arrays.ts';
+import { checkFit } from './fit-check.ts';
 import { pluginAt } from './plugin-nodes.ts';
 import { pretrainPopulation } from './population.ts';
 import { Progress } from './progress.ts';
@@ -250,4 +251,5 @@ export const plugin = definePlugin({
     additionalProperties: false,
   },
   create: ContinualTask,
+  check: checkFit,
 });
