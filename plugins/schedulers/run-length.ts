@@ -4,10 +4,9 @@
 
 export const RUN_LENGTH_PROPERTIES = {
   warmup_steps: {
-    anyOf: [
-      { type: 'integer', minimum: 0 },
-      { type: 'number', minimum: 0, exclusiveMaximum: 1 },
-    ],
+    type: 'number',
+    minimum: 0,
+    anyOf: [{ type: 'integer' }, { type: 'number', exclusiveMaximum: 1 }],
     default: 0,
     description: 'W: optimizer steps of linear warmup (an integer), or a fraction of total_steps (a float in [0, 1), rounded up)',
   },
