@@ -17,6 +17,7 @@ import { foldPenalty } from '../strategies/fold-penalty.ts';
 import { itemBatches, StrategyTemplate } from '../strategies/template.ts';
 import { concatTyped } from './arrays.ts';
 import { taskCallbacks } from './callback-nodes.ts';
+import { checkFit } from './fit-check.ts';
 import { pluginAt } from './plugin-nodes.ts';
 import { pretrainPopulation } from './population.ts';
 import { Progress } from './progress.ts';
@@ -260,4 +261,5 @@ export const plugin = definePlugin({
     additionalProperties: false,
   },
   create: ContinualTask,
+  check: checkFit,
 });

@@ -2,6 +2,7 @@ import { appendFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Config } from '../../core/config/config.ts';
 import { VidraError } from '../../core/config/errors.ts';
+import { trainSteps } from '../../core/config/resolvers.ts';
 import { ForwardRunner } from '../../core/engine/forward.ts';
 import type { LossModule, ModelModule } from '../../core/engine/modules.ts';
 import { LAST_CHECKPOINT, loadCheckpoint, saveCheckpoint, weightsFile } from '../../core/engine/safetensors.ts';
@@ -19,6 +20,7 @@ import { CHECKPOINT_SCHEMA, type CheckpointOptions } from '../callbacks/checkpoi
 import { TASK_EVENTS, type Callback } from '../callbacks/events.ts';
 import { taskCallbacks } from './callback-nodes.ts';
 import { checkCheckpointFits } from './checkpoint-fit.ts';
+import { checkFit, checkLoadedFit } from './fit-check.ts';
 import { pluginAt, pluginNamed } from './plugin-nodes.ts';
 import { Progress } from './progress.ts';
 import { engineOptions, jobSeed, runnerOptions, trainingPlugins, type EngineOptions } from './setup.ts';
@@ -93,7 +95,16 @@ export class TrainTask implements Task {
   ): Promise<Record<string, unknown>> {
     const o = this.options;
     const { log } = this.job;
-    const { model, loss, optimizer, lrAt } = trainingPlugins(this.config, this.registry, 'train', o.nodes);
+    const perEpoch = Math.floor(train.length / o.batch_size);
+    const run = {
+      steps: trainSteps(o.epochs, train.length, o.batch_size, o.max_steps)!,
+      samples: train.length,
+      explain: `task.epochs=${o.epochs} × ${perEpoch} batches: ${train.length} training samples // task.batch_size=${o.batch_size}${o.max_steps !== null ? `, capped by task.max_steps=${o.max_steps}` : ''}`,
+      info: (l: string) => log.info(l),
+      warn: (l: string) => log.warn(l),
+    };
+    const { model, loss, optimizer, lrAt } = trainingPlugins(this.config, this.registry, 'train', o.nodes, run);
+    checkLoadedFit(train, o.train_split, model, o.nodes, this.config.select(`${o.nodes.data}.feature_dim`, { default: null }));
     // Contrastive losses (targetKind 'none') pair the model's two outputs and read no target; a multi-head
     // model's loss (index_columns) reads several targets laid out over its logit sections.
     const plan = targetPlan(model, o.target, train, loss.targetKind === 'none');
@@ -297,6 +308,7 @@ export const plugin = definePlugin({
     properties: {
       epochs: { type: 'integer', minimum: 1, default: 1 },
       max_steps: { type: ['integer', 'null'], minimum: 1, default: null, description: 'stop after this many optimizer steps' },
+      total_steps: { type: ['integer', 'null'], minimum: 1, default: null, description: 'derived: the run\'s optimizer steps (${train_steps:...}), read by the schedule' },
       batch_size: { type: 'integer', minimum: 1, default: 32 },
       eval_batch_size: { type: 'integer', minimum: 1, default: 64 },
       eval_every: { type: 'integer', minimum: 1, default: 1, description: 'evaluate every k epochs (and after the last)' },
@@ -332,4 +344,5 @@ export const plugin = definePlugin({
     additionalProperties: false,
   },
   create: TrainTask,
+  check: checkFit,
 });

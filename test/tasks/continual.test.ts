@@ -96,10 +96,14 @@ describe('continual: user streams with finetune, replay and ewc', () => {
     const target = await vidra(['+experiment=ego4d_continual', 'task.target=[verb]']);
     expect(target.code).toBe(1);
     expect(target.stderr).toContain('task.target [verb] gives 1 target columns (verb: 1), but the model has 2 logit sections (12, 20)');
+    // A loss that does not fit the data and model is refused before the run starts (plugins/tasks/fit-check.ts).
     const loss = await vidra(['+experiment=ego4d_continual', 'loss=bce']);
-    expect(loss.code).toBe(1);
-    expect(loss.stderr).toContain('use a multi-head model with loss multi_ce');
-    const split = await vidra(['+experiment=ego4d_continual', 'data=synthetic_animal_kingdom', 'task.stream_split=train', 'task.pretrain_split=null']);
+    expect(loss.code).toBe(2);
+    expect(loss.stderr).toContain(
+      'loss: the bce loss reads multi-hot labels, but the data gives class indices for each head of a multi-head model (data.multi_label=false); choose a loss for class indices for each head of a multi-head model: loss=multi_ce',
+    );
+    // data.multi_label=null: no declared label kind, so the stream check is the one that speaks.
+    const split = await vidra(['+experiment=ego4d_continual', 'data=synthetic_animal_kingdom', 'data.multi_label=null', 'task.stream_split=train', 'task.pretrain_split=null']);
     expect(split.code).toBe(1);
     expect(split.stderr).toContain("the 'train' split has no user streams");
   });

@@ -40,7 +40,9 @@ describe('the default experiment trains a long-tailed head on synthetic features
   });
 
   it('resumes from a run stopped mid-epoch and continues exactly as an uninterrupted run', { timeout: T }, async () => {
-    const stopped = await vidra(['vidra.run.dir=runs/stopped', 'task.max_steps=50']);
+    // max_steps sets the schedule's length too (transformers' num_training_steps): keep the full run's 90 steps
+    // so that the stopped run is the first 50 steps of the uninterrupted one.
+    const stopped = await vidra(['vidra.run.dir=runs/stopped', 'task.max_steps=50', 'scheduler.total_steps=90']);
     expect(stopped.code, stopped.stderr).toBe(0);
     const resumed = await vidra(['vidra.run.dir=runs/resumed', 'task.resume=runs/stopped']);
     expect(resumed.code, resumed.stderr).toBe(0);
