@@ -18,19 +18,20 @@ describe('train checkpoints: last, best and periodic weights-only state dicts, o
     const ckpts = join(dir, 'runs/ck/checkpoints');
     expect(readdirSync(ckpts).sort()).toEqual(['best.safetensors', 'epoch_2.safetensors', 'epoch_3.safetensors', 'last.optim.safetensors', 'last.safetensors']);
     // Weights-only: exactly the model's state-dict keys, so load_state_dict(strict=True) takes each file.
-    const names = headParameterNames('features_mlp');
+    const names = headParameterNames(join(dir, 'runs/ck'));
     for (const f of ['last', 'best', 'epoch_2', 'epoch_3']) expect(Object.keys(readSafetensors(join(ckpts, `${f}.safetensors`)).tensors).sort()).toEqual(names);
     const optim = Object.keys(readSafetensors(join(ckpts, 'last.optim.safetensors')).tensors).sort();
     expect(optim).toEqual(names.flatMap((n) => [`${n}.exp_avg`, `${n}.exp_avg_sq`]).sort());
     const last = loadCheckpoint(ckpts);
     expect({ step: last.step, optimizer: last.optimizer, extra: last.extra }).toEqual({ step: 36, optimizer: 'optim', extra: { epoch: 4, batch: 0 } });
     expect(loadWeights(join(ckpts, 'epoch_2.safetensors')).step).toBe(27);
-    // best (mode=min): the step of the lowest map_tail — the second evaluation here, not the last — and evaluating
+    // best (mode=min): the step of the lowest map_tail — the first evaluation here, not the last — and evaluating
     // it gives that evaluation's values.
     const evals = evalsOf('runs/ck');
     const best = evals.reduce((a, b) => ((b.map_tail as number) < (a.map_tail as number) ? b : a));
-    expect(best.step).toBe(18);
-    expect(loadWeights(join(ckpts, 'best.safetensors')).step).toBe(18);
+    expect(best.step).toBe(9);
+    expect(evals.at(-1)!.step).toBe(36);
+    expect(loadWeights(join(ckpts, 'best.safetensors')).step).toBe(9);
     const ev = await vidra(['task=evaluate', `task.checkpoint=${join(ckpts, 'best.safetensors')}`, 'vidra.run.dir=runs/ck-best']);
     expect(ev.code, ev.stderr).toBe(0);
     const { epoch: _epoch, ...bestValues } = best;

@@ -65,8 +65,9 @@ describe('the default experiment trains a long-tailed head on synthetic features
   });
 
   it('a diverging step saves the last good parameters where the error says, and resuming continues from them', { timeout: T }, async () => {
-    // optim.lr=1e6 overflows at step 11, in the second epoch (9 batches each): the epoch checkpoint is at step 9.
-    const r = await vidra(['vidra.run.dir=runs/diverged', 'task.epochs=3', 'optim.lr=1e6']);
+    // optim.lr=1e6 with 20 warmup steps overflows at step 11, in the second epoch (9 batches each): the epoch
+    // checkpoint is at step 9.
+    const r = await vidra(['vidra.run.dir=runs/diverged', 'task.epochs=3', 'optim.lr=1e6', 'scheduler.warmup_steps=20']);
     expect(r.code).toBe(1);
     const file = join(dir, 'runs/diverged/checkpoints/last.safetensors');
     expect(r.stderr).toContain(
@@ -78,7 +79,7 @@ describe('the default experiment trains a long-tailed head on synthetic features
     expect(Object.values(ckpt.params).every((t) => t.data.every(Number.isFinite))).toBe(true);
     expect(JSON.parse(read('runs/diverged/status.json')).status).toBe('failed');
     // Resuming continues from step 10 exactly: the same step diverges again, from the saved parameters.
-    const resumed = await vidra(['vidra.run.dir=runs/after-divergence', 'task.epochs=3', 'optim.lr=1e6', 'task.resume=runs/diverged']);
+    const resumed = await vidra(['vidra.run.dir=runs/after-divergence', 'task.epochs=3', 'optim.lr=1e6', 'scheduler.warmup_steps=20', 'task.resume=runs/diverged']);
     expect(resumed.code).toBe(1);
     expect(read('runs/after-divergence/job.log')).toContain(`resumed from ${join(dir, 'runs/diverged/checkpoints')} at step 10 (epoch 1, batch 1)`);
     expect(resumed.stderr).toContain('the loss is Infinity at step 11;');
