@@ -17,14 +17,14 @@ export interface VideoMeta {
   height: number;
   /** Counterclockwise degrees of the display matrix (0, 90, 180, 270), as ffprobe reports it; already applied to the frames. */
   rotation: number;
-  /** Average frame rate: ffprobe's avg_frame_rate, else frames / duration. */
+  /** The constant rate, or for variable-rate video ffprobe's avg_frame_rate (else frames / duration). */
   fps: number;
   /** Seconds from the first frame's start to the last frame's end. */
   duration: number;
   frameCount: number;
   /** Presentation time of each frame in seconds, relative to the file's start time (what ffmpeg's -ss counts from). */
   timestamps: number[];
-  /** True when the frame intervals differ (by more than 1%). */
+  /** False when the pts are a constant rate's grid (up to the time base's rounding); their times are then snapped to it. */
   variableFrameRate: boolean;
 }
 
@@ -38,6 +38,7 @@ interface ProbeJson {
     height?: number;
     avg_frame_rate?: string;
     r_frame_rate?: string;
+    time_base?: string;
     tags?: { rotate?: string };
     side_data_list?: Array<{ rotation?: number }>;
   }>;
@@ -69,7 +70,7 @@ const rate = (r: string | undefined): number => {
 
 export async function probeVideo(path: string, ffprobe: ResolvedBinary): Promise<VideoMeta> {
   const common = ['-v', 'error', '-select_streams', 'v:0', '-of', 'json'];
-  const streamEntries = 'stream=codec_name,codec_tag_string,width,height,avg_frame_rate,r_frame_rate:stream_tags=rotate:stream_side_data=rotation:format=format_name,start_time,duration';
+  const streamEntries = 'stream=codec_name,codec_tag_string,width,height,avg_frame_rate,r_frame_rate,time_base:stream_tags=rotate:stream_side_data=rotation:format=format_name,start_time,duration';
   const info = await run(ffprobe, [...common, '-show_entries', `${streamEntries}:packet=pts_time,duration_time,flags`, path], path);
   const stream = info.streams?.[0];
   if (!stream) throw new VideoError(`video '${path}': has no video stream (container ${info.format?.format_name ?? 'unknown'})`);
@@ -88,15 +89,24 @@ export async function probeVideo(path: string, ffprobe: ResolvedBinary): Promise
   }
   if (times.length === 0) throw new VideoError(`video '${path}': has no video frames (its ${stream.codec_name} stream is empty)`);
   times.sort((a, b) => a.t - b.t);
-  const timestamps = times.map((x) => x.t - start);
+  let timestamps = times.map((x) => x.t - start);
   const n = timestamps.length;
+  // A constant rate stored in a coarse time base (Matroska's 1 ms: 60 fps is 0, 17, 33, 50 ms, …) is the exact
+  // grid t0 + i/fps again, so that resampling does not inherit the rounding. Else the times are variable.
+  const tick = rate(stream.time_base);
+  const slack = (Number.isFinite(tick) ? tick / 2 : 0) + 1e-6;
+  const t0 = timestamps[0]!;
+  const grid = [rate(stream.avg_frame_rate), rate(stream.r_frame_rate)].find(
+    (f) => Number.isFinite(f) && f > 0 && timestamps.every((t, i) => Math.abs(t - t0 - i / f) <= slack),
+  );
+  if (grid !== undefined) timestamps = timestamps.map((_, i) => t0 + i / grid);
   const intervals = timestamps.slice(1).map((t, i) => t - timestamps[i]!);
   const typical = intervals.length ? [...intervals].sort((a, b) => a - b)[intervals.length >> 1]! : NaN;
   const last = times[n - 1]!.d;
-  const lastDuration = Number.isFinite(last) && last > 0 ? last : Number.isFinite(typical) ? typical : 1 / (rate(stream.avg_frame_rate) || 25);
-  const duration = timestamps[n - 1]! - timestamps[0]! + lastDuration;
+  const lastDuration = grid !== undefined ? 1 / grid : Number.isFinite(last) && last > 0 ? last : Number.isFinite(typical) ? typical : 1 / (rate(stream.avg_frame_rate) || 25);
+  const duration = timestamps[n - 1]! - t0 + lastDuration;
   const avg = rate(stream.avg_frame_rate);
-  const fps = Number.isFinite(avg) && avg > 0 ? avg : n / duration;
+  const fps = grid ?? (Number.isFinite(avg) && avg > 0 ? avg : n / duration);
   const sideRotation = stream.side_data_list?.find((s) => s.rotation !== undefined)?.rotation;
   // The old `rotate` tag counts clockwise, the display matrix counterclockwise.
   const rotation = (((sideRotation ?? -Number(stream.tags?.rotate ?? 0)) % 360) + 360) % 360;
@@ -114,6 +124,6 @@ export async function probeVideo(path: string, ffprobe: ResolvedBinary): Promise
     duration,
     frameCount: n,
     timestamps,
-    variableFrameRate: intervals.some((d) => Math.abs(d - typical) > 0.01 * typical),
+    variableFrameRate: grid === undefined && n > 1,
   };
 }
