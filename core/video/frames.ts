@@ -5,7 +5,6 @@
 
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { VideoError } from './errors.ts';
 import { checkIndices, type FrameBatch, type FrameSource, type SourceDescription } from './source.ts';
 
@@ -16,7 +15,11 @@ const frameNumber = (name: string) => {
   return m ? Number(m[1]) : -1;
 };
 
+// Loaded on first use: sharp's native library costs start-up time to every importer of the video layer.
+let sharpModule: Promise<typeof import('sharp')> | undefined;
+
 async function decode(file: string): Promise<{ data: Buffer; width: number; height: number }> {
+  const sharp = (await (sharpModule ??= import('sharp'))).default;
   try {
     const { data, info } = await sharp(file).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
     return { data, width: info.width, height: info.height };
