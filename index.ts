@@ -85,6 +85,7 @@ export {
   centerView,
   testViews,
   randomView,
+  multiViewClips,
   type VideoMeta,
   type FrameSource,
   type FrameBatch,

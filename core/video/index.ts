@@ -9,3 +9,4 @@ export { FrameFolderSource } from './frames.ts';
 export { openSource, sourceFrom, type OpenOptions } from './open.ts';
 export { frameAt, resampleIndices, clipIndices, clipDuration, randomClipStart, uniformClipStarts } from './sampling.ts';
 export { clipTensor, resizedSize, centerView, testViews, randomView, type SpatialSpec, type CropView } from './preprocess.ts';
+export { multiViewClips, type TestView, type TestViewSpec } from './views.ts';

@@ -158,7 +158,8 @@ export class VideoSource implements FrameSource {
     let failure: unknown;
     let ended = false;
     const run: FrameRun = readFrameRun(this.meta, this.binaries.ffmpeg, start, end - start, {
-      target: () => new Uint8Array(frameBytes),
+      // Not zero-filled (every byte is written) and not pooled: each frame owns its buffer, transferable to another thread.
+      target: () => Buffer.allocUnsafeSlow(frameBytes),
       done: (index, data) => {
         queue.push({ index, data: data! });
         wake?.();

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { packPathways, preprocessClips, slowPathwayIndices, type InputSpec } from '../../core/engine/backbone.ts';
 import { Graph } from '../../core/engine/graph.ts';
 import { mulberry32 } from '../../core/random.ts';
-import { centerView, clipIndices, clipTensor, randomView, resizedSize, testViews, VideoSource, type FrameBatch } from '../../core/video/index.ts';
+import { centerView, clipIndices, clipTensor, multiViewClips, randomView, resizedSize, testViews, VideoSource, type FrameBatch } from '../../core/video/index.ts';
 import { runGraph } from '../helpers/engine.ts';
 import { indexVideo, tempDir } from './fixtures.ts';
 
@@ -111,5 +111,23 @@ describe('a decoded clip through the backbone preprocessing (SlowFast spec)', ()
       expect(slowIdx).toEqual([0, 7]);
       slowIdx.forEach((ti, t) => expect(at(out.slow!, 2, c, t, 5)).toBeCloseTo(hand(idx[ti]!)[c]!, 5));
     }
+  });
+});
+
+describe('multi-view testing', () => {
+  it('numClips × numCrops views: clips at k·(duration − clip)/n, three crops along the long side', () => {
+    const source = { timestamps: Array.from({ length: 100 }, (_, i) => i / 25), duration: 4, fps: 25, width: 320, height: 240 };
+    const views = multiViewClips(source, { frames: 8, fps: 12.5, size: 112, short_side: 128, numClips: 2, numCrops: 3 });
+    // Clip of 8 frames at 12.5 fps = 0.64 s; starts 0 and (4 − 0.64)/2 = 1.68 s; frames every 2nd from there.
+    // Resized to 170×128: crops at x = 0, floor((170 − 112)/2) = 29, 170 − 112 = 58; y = (128 − 112)/2 = 8.
+    expect(views.map((v) => [v.clip, v.crop, v.start, v.indices[0], v.indices[7], v.view.x, v.view.y])).toEqual([
+      [0, 0, 0, 0, 14, 0, 8],
+      [0, 1, 0, 0, 14, 29, 8],
+      [0, 2, 0, 0, 14, 58, 8],
+      [1, 0, 1.68, 42, 56, 0, 8],
+      [1, 1, 1.68, 42, 56, 29, 8],
+      [1, 2, 1.68, 42, 56, 58, 8],
+    ]);
+    expect(views[3]!.indices).toEqual([42, 44, 46, 48, 50, 52, 54, 56]);
   });
 });
