@@ -95,6 +95,28 @@ export function binaryVersion(binary: ResolvedBinary): string {
   return v;
 }
 
+const syncOptions = new Map<string, string[]>();
+
+/**
+ * ffmpeg's option that keeps every decoded frame once (no duplicates or drops to a constant rate):
+ * `-fps_mode passthrough` since ffmpeg 5.1, `-vsync passthrough` before (the npm build is from 2018; ffmpeg 9
+ * removed -vsync). Asked of the binary once.
+ */
+export function passthroughArgs(ffmpeg: ResolvedBinary): string[] {
+  let args = syncOptions.get(ffmpeg.path);
+  if (!args) {
+    let help = '';
+    try {
+      help = execFileSync(ffmpeg.path, ['-hide_banner', '-h', 'full'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 << 20 });
+    } catch (err) {
+      throw new VideoError(`'${ffmpeg.path}' (ffmpeg, from ${ffmpeg.from}) does not run: ${(err as Error).message.split('\n')[0]}`, { cause: err });
+    }
+    args = /^-fps_mode\b/m.test(help) ? ['-fps_mode', 'passthrough'] : ['-vsync', 'passthrough'];
+    syncOptions.set(ffmpeg.path, args);
+  }
+  return args;
+}
+
 /** Both tools, resolved once per process and settings. */
 export interface Binaries {
   ffmpeg: ResolvedBinary;

@@ -2,11 +2,11 @@
 // not start at frame 0 is reached by input seeking (-ss before -i: ffmpeg seeks to the keyframe before it and
 // decodes from there, dropping frames before the position); the position is halfway between the wanted
 // frame's pts and its predecessor's, so the first frame out is exactly the wanted one whatever the rounding.
-// -vsync passthrough keeps every decoded frame once (no duplicates or drops to a constant rate): the k-th
-// frame out is frame start + k, the same numbering as probe.ts's timestamps.
+// Passthrough frame timing (binaries.ts passthroughArgs) keeps every decoded frame once: the k-th frame out
+// is frame start + k, the same numbering as probe.ts's timestamps.
 
 import { spawn } from 'node:child_process';
-import type { ResolvedBinary } from './binaries.ts';
+import { passthroughArgs, type ResolvedBinary } from './binaries.ts';
 import { VideoError } from './errors.ts';
 import type { VideoMeta } from './probe.ts';
 
@@ -26,14 +26,14 @@ export interface FrameRun {
 
 const STDERR_KEEP = 4096;
 
-export function ffmpegArgs(meta: Pick<VideoMeta, 'path' | 'timestamps'>, start: number, count: number): string[] {
+export function ffmpegArgs(meta: Pick<VideoMeta, 'path' | 'timestamps'>, start: number, count: number, passthrough: string[]): string[] {
   const ts = meta.timestamps;
   const seek = start > 0 ? ['-ss', ((ts[start - 1]! + ts[start]!) / 2).toFixed(6)] : [];
   return [
     '-nostdin', '-hide_banner', '-loglevel', 'error',
     ...seek, '-i', meta.path,
     '-map', '0:v:0', '-an', '-sn', '-dn',
-    '-vsync', 'passthrough',
+    ...passthrough,
     '-frames:v', String(count),
     '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1',
   ];
@@ -42,7 +42,7 @@ export function ffmpegArgs(meta: Pick<VideoMeta, 'path' | 'timestamps'>, start: 
 /** Decodes frames [start, start + count) of the video into `sink`, in order. */
 export function readFrameRun(meta: VideoMeta, ffmpeg: ResolvedBinary, start: number, count: number, sink: FrameSink): FrameRun {
   const frameBytes = meta.width * meta.height * 3;
-  const child = spawn(ffmpeg.path, ffmpegArgs(meta, start, count), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(ffmpeg.path, ffmpegArgs(meta, start, count, passthroughArgs(ffmpeg)), { stdio: ['ignore', 'pipe', 'pipe'] });
   let stopped = false;
   let k = 0;
   let off = 0;

@@ -3,6 +3,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { passthroughArgs } from '../../core/video/binaries.ts';
 import { binaryVersion, resolveBinaries, resolveBinary, VideoError, VideoSource } from '../../core/video/index.ts';
 import { indexVideo, indicesOf, NPM_FFMPEG, NPM_FFPROBE, tempDir } from './fixtures.ts';
 
@@ -61,15 +62,25 @@ describe('binary lookup order', () => {
     );
   });
 
+  it('frame timing passthrough: -vsync for the 2018 npm build, -fps_mode where the binary has it (ffmpeg ≥ 5.1; 9 dropped -vsync)', () => {
+    expect(passthroughArgs({ tool: 'ffmpeg', path: NPM_FFMPEG, from: 'npm' })).toEqual(['-vsync', 'passthrough']);
+    const modern = join(tmp.dir, 'modern', 'ffmpeg');
+    mkdirSync(join(tmp.dir, 'modern'));
+    writeFileSync(modern, '#!/bin/sh\nprintf -- "-fps_mode[:<stream_spec>]  set framerate mode for matching video streams\\n"\n');
+    chmodSync(modern, 0o755);
+    expect(passthroughArgs({ tool: 'ffmpeg', path: modern, from: 'env' })).toEqual(['-fps_mode', 'passthrough']);
+  });
+
   it('a source decodes with the binary the environment names', async () => {
     const log = join(tmp.dir, 'calls.log');
     const wrapper = join(tmp.dir, 'wrapped-ffmpeg');
-    writeFileSync(wrapper, `#!/bin/sh\necho called >> '${log}'\nexec '${NPM_FFMPEG}' "$@"\n`);
+    writeFileSync(wrapper, `#!/bin/sh\necho "$1 $2 $3" >> '${log}'\nexec '${NPM_FFMPEG}' "$@"\n`);
     chmodSync(wrapper, 0o755);
     const file = indexVideo(tmp.dir, 'w', 'mkv', 25, 5);
     const v = await VideoSource.open(file, { env: { VIDRA_FFMPEG: wrapper, PATH: emptyDir } });
     expect(v.binaries.ffmpeg.from).toBe('env');
     expect(indicesOf(await v.getBatch([4, 0]))).toEqual([4, 0]);
-    expect(readFileSync(log, 'utf8')).toBe('called\n');
+    // Once asked which passthrough option it has, once to decode.
+    expect(readFileSync(log, 'utf8')).toBe('-hide_banner -h full\n-nostdin -hide_banner -loglevel\n');
   });
 });
