@@ -95,6 +95,9 @@ export function binaryVersion(binary: ResolvedBinary): string {
   return v;
 }
 
+/** A local file as ffmpeg's input: `file:` so that a name like `clip:01.mp4` is not read as a protocol. */
+export const inputUrl = (path: string) => `file:${path}`;
+
 const syncOptions = new Map<string, string[]>();
 
 /**

@@ -6,7 +6,7 @@
 // is frame start + k, the same numbering as probe.ts's timestamps.
 
 import { spawn } from 'node:child_process';
-import { passthroughArgs, type ResolvedBinary } from './binaries.ts';
+import { inputUrl, passthroughArgs, type ResolvedBinary } from './binaries.ts';
 import { VideoError } from './errors.ts';
 import type { VideoMeta } from './probe.ts';
 
@@ -31,7 +31,7 @@ export function ffmpegArgs(meta: Pick<VideoMeta, 'path' | 'timestamps'>, start: 
   const seek = start > 0 ? ['-ss', ((ts[start - 1]! + ts[start]!) / 2).toFixed(6)] : [];
   return [
     '-nostdin', '-hide_banner', '-loglevel', 'error',
-    ...seek, '-i', meta.path,
+    ...seek, '-i', inputUrl(meta.path),
     '-map', '0:v:0', '-an', '-sn', '-dn',
     ...passthrough,
     '-frames:v', String(count),
@@ -78,7 +78,7 @@ export function readFrameRun(meta: VideoMeta, ffmpeg: ResolvedBinary, start: num
     child.on('close', (code, signal) => {
       if (k === count || stopped) return resolve();
       const frames = `frames ${start}–${start + count - 1}`;
-      const said = stderr.trim().split('\n').slice(-3).join('; ').replaceAll(`${meta.path}: `, '');
+      const said = stderr.trim().split('\n').slice(-3).join('; ').replaceAll(`${inputUrl(meta.path)}: `, '');
       if (code !== 0) {
         const why = /Decoder \(codec [^)]*\) not found/.test(stderr) ? `unsupported codec ${meta.codec} (${said})` : said || `exit ${code ?? signal}`;
         reject(new VideoError(`video '${meta.path}': ffmpeg failed reading ${frames} at frame ${start + k}: ${why}`));

@@ -4,7 +4,7 @@
 // (flag D: before an mp4 edit list's start) produce no frame and are left out.
 
 import { execFile } from 'node:child_process';
-import type { ResolvedBinary } from './binaries.ts';
+import { inputUrl, type ResolvedBinary } from './binaries.ts';
 import { VideoError } from './errors.ts';
 
 export interface VideoMeta {
@@ -49,7 +49,7 @@ function run(binary: ResolvedBinary, args: string[], path: string): Promise<Prob
   return new Promise((resolve, reject) => {
     execFile(binary.path, args, { maxBuffer: 1 << 30, encoding: 'utf8' }, (err, stdout, stderr) => {
       if (err) {
-        const reason = stderr.trim().split('\n').pop()?.replace(`${path}: `, '') || err.message;
+        const reason = stderr.trim().split('\n').pop()?.replace(`${inputUrl(path)}: `, '') || err.message;
         reject(new VideoError(`video '${path}': ffprobe cannot read it: ${reason}`, { cause: err }));
         return;
       }
@@ -71,7 +71,7 @@ const rate = (r: string | undefined): number => {
 export async function probeVideo(path: string, ffprobe: ResolvedBinary): Promise<VideoMeta> {
   const common = ['-v', 'error', '-select_streams', 'v:0', '-of', 'json'];
   const streamEntries = 'stream=codec_name,codec_tag_string,width,height,avg_frame_rate,r_frame_rate,time_base:stream_tags=rotate:stream_side_data=rotation:format=format_name,start_time,duration';
-  const info = await run(ffprobe, [...common, '-show_entries', `${streamEntries}:packet=pts_time,duration_time,flags`, path], path);
+  const info = await run(ffprobe, [...common, '-show_entries', `${streamEntries}:packet=pts_time,duration_time,flags`, '-i', inputUrl(path)], path);
   const stream = info.streams?.[0];
   if (!stream) throw new VideoError(`video '${path}': has no video stream (container ${info.format?.format_name ?? 'unknown'})`);
   if (!stream.codec_name) {
@@ -83,7 +83,7 @@ export async function probeVideo(path: string, ffprobe: ResolvedBinary): Promise
     .map((p) => ({ t: Number(p.pts_time), d: Number(p.duration_time) }));
   if (times.some((x) => !Number.isFinite(x.t))) {
     // Packets without pts (some AVI/raw streams): ask the decoder for the frames' times instead (slower: it decodes).
-    const decoded = await run(ffprobe, [...common, '-show_entries', 'frame=best_effort_timestamp_time,pkt_duration_time,duration_time', path], path);
+    const decoded = await run(ffprobe, [...common, '-show_entries', 'frame=best_effort_timestamp_time,pkt_duration_time,duration_time', '-i', inputUrl(path)], path);
     times = (decoded.frames ?? []).map((f) => ({ t: Number(f.best_effort_timestamp_time), d: Number(f.duration_time ?? f.pkt_duration_time) }));
     if (times.some((x) => !Number.isFinite(x.t))) throw new VideoError(`video '${path}': its frames have no timestamps; remux it (ffmpeg -i in -c copy out.mkv)`);
   }

@@ -1,5 +1,6 @@
 // Video files through ffmpeg: metadata, every frame exact in every container, batches in any order,
 // seeking == sequential, rotation, variable frame rate, and the errors of bad inputs.
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -209,5 +210,17 @@ describe('bad inputs', () => {
     await expect(v.getBatch([0, 40])).rejects.toThrow(new VideoError(msg(40)));
     await expect(v.getBatch([-1])).rejects.toThrow(new VideoError(msg(-1)));
     await expect(v.getBatch([1.5])).rejects.toThrow(new VideoError(msg(1.5)));
+  });
+});
+
+describe('file names', () => {
+  it("a relative name with a colon is a file, not an ffmpeg protocol ('clip:01.mkv')", async () => {
+    copyFileSync(files.mkv!, join(tmp.dir, 'clip:01.mkv'));
+    const script = `import { openSource } from ${JSON.stringify(join(process.cwd(), 'dist', 'index.js'))};
+      const v = await openSource('clip:01.mkv');
+      const b = await v.getBatch([7]);
+      console.log(v.length, b.data[0]);`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: tmp.dir, encoding: 'utf8' });
+    expect(out).toBe('40 7\n');
   });
 });
