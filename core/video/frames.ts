@@ -30,6 +30,7 @@ async function decode(file: string): Promise<{ data: Buffer; width: number; heig
 
 export class FrameFolderSource implements FrameSource {
   readonly kind = 'frames';
+  readonly timestamps: readonly number[];
 
   constructor(
     readonly path: string,
@@ -38,7 +39,9 @@ export class FrameFolderSource implements FrameSource {
     readonly fps: number,
     readonly width: number,
     readonly height: number,
-  ) {}
+  ) {
+    this.timestamps = files.map((_, i) => i / fps);
+  }
 
   /** Lists the folder and reads the first frame's size; every frame must have it. */
   static async open(path: string, options: { fps: number }): Promise<FrameFolderSource> {
@@ -59,9 +62,6 @@ export class FrameFolderSource implements FrameSource {
 
   get length() {
     return this.files.length;
-  }
-  get timestamps(): number[] {
-    return this.files.map((_, i) => i / this.fps);
   }
   get duration() {
     return this.files.length / this.fps;
