@@ -5,6 +5,7 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../core/random.ts';
+import { passthroughArgs } from '../../core/video/binaries.ts';
 import { clipIndices, openSource, planRuns, randomClipStart, VideoError, VideoSource } from '../../core/video/index.ts';
 import { ffmpeg, indexSource, indexVideo, indicesOf, LOSSLESS, tempDir } from './fixtures.ts';
 
@@ -112,6 +113,26 @@ describe('reading frames', () => {
     // Every frame differs, so the equalities above are not by accident.
     const distinct = new Set(range(90).map((i) => Buffer.from(all.data.subarray(i * frameBytes, (i + 1) * frameBytes)).toString('base64')));
     expect(distinct.size).toBe(90);
+  });
+
+  it('a stream copy cut mid-GOP: packets before the edit list start (flag D) are no frames; seeking == sequential', async () => {
+    const moving = "color=s=64x48:r=30,format=rgb24,geq=r='mod(X*8+N*3,256)':g='mod(Y*8+N*5,256)':b='mod(N*2,256)'";
+    const whole = join(tmp.dir, 'gop.mp4');
+    const cut = join(tmp.dir, 'gop-cut.mp4');
+    ffmpeg(['-f', 'lavfi', '-i', moving, '-frames:v', '90', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-bf', '3', '-g', '24', whole]);
+    ffmpeg(['-ss', '1.1', '-i', whole, '-c', 'copy', cut]);
+    const v = (await VideoSource.open(cut)) as VideoSource;
+    // What the same ffmpeg decodes on its own is the oracle.
+    const decoded = execFileSync(v.binaries.ffmpeg.path, ['-v', 'error', '-i', cut, ...passthroughArgs(v.binaries.ffmpeg), '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { maxBuffer: 1 << 26 });
+    const frameBytes = 64 * 48 * 3;
+    expect(v.length).toBe(decoded.length / frameBytes);
+    expect(v.length).toBeLessThan(66); // ffprobe lists 66 packets, some of them to discard
+    const all = await v.getBatch(range(v.length));
+    expect(Buffer.from(all.data).equals(decoded)).toBe(true);
+    for (const idx of [[0, 1], [5, 6, 7], [v.length - 1]]) {
+      const clip = await v.getBatch(idx);
+      idx.forEach((i, k) => expect(Buffer.from(clip.data.subarray(k * frameBytes, (k + 1) * frameBytes)).equals(decoded.subarray(i * frameBytes, (i + 1) * frameBytes))).toBe(true));
+    }
   });
 
   it('planRuns: close indices share one decode run, a gap beyond maxGap starts a seek', () => {
