@@ -6,6 +6,7 @@
 // is frame start + k, the same numbering as probe.ts's timestamps.
 
 import { spawn } from 'node:child_process';
+import type { Socket } from 'node:net';
 import { inputUrl, passthroughArgs, type ResolvedBinary } from './binaries.ts';
 import { VideoError } from './errors.ts';
 import type { VideoMeta } from './probe.ts';
@@ -49,6 +50,13 @@ export function readFrameRun(meta: VideoMeta, ffmpeg: ResolvedBinary, start: num
   let cur: Uint8Array | null = null;
   let stderr = '';
   const stdout = child.stdout;
+  const hold = (on: boolean) => {
+    // The pipes are sockets (net.Socket), whose ref/unref Readable's type does not declare.
+    for (const h of [child, stdout as Socket, child.stderr as Socket]) {
+      if (on) h.ref();
+      else h.unref();
+    }
+  };
   stdout.on('data', (chunk: Buffer) => {
     let pos = 0;
     while (pos < chunk.length && k < count) {
@@ -63,8 +71,15 @@ export function readFrameRun(meta: VideoMeta, ffmpeg: ResolvedBinary, start: num
         k++;
         off = 0;
         if (wait) {
+          // Paused for a consumer that may never come back (a dropped iterator): meanwhile the process is not
+          // kept alive for ffmpeg's sake; when the process exits, ffmpeg ends on its closed pipe.
           stdout.pause();
-          wait.then(() => stdout.resume(), () => stdout.resume());
+          hold(false);
+          const resume = () => {
+            hold(true);
+            stdout.resume();
+          };
+          wait.then(resume, resume);
         }
       }
     }

@@ -262,3 +262,17 @@ describe('file names', () => {
     expect(out).toBe('40 7\n');
   });
 });
+
+describe('process lifetime', () => {
+  it('a frames() iterator dropped mid-video does not keep the process alive', async () => {
+    const script = `import { VideoSource } from ${JSON.stringify(join(process.cwd(), 'dist', 'index.js'))};
+      const v = await VideoSource.open(${JSON.stringify(files.long)});
+      const it = v.frames({ ahead: 1 })[Symbol.asyncIterator]();
+      const first = await it.next();
+      console.log('read', first.value.index);`;
+    const t = Date.now();
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+    expect(out).toBe('read 0\n');
+    expect(Date.now() - t).toBeLessThan(20_000);
+  });
+});
