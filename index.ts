@@ -138,3 +138,36 @@ export {
   type Metric,
 } from './plugins/metrics/index.ts';
 export { mulberry32, normal } from './core/random.ts';
+
+// Video input: frame sources (video files through ffmpeg, frame folders through sharp), clip sampling, preprocessing.
+export {
+  VideoError,
+  resolveBinary,
+  resolveBinaries,
+  binaryVersion,
+  probeVideo,
+  VideoSource,
+  FrameFolderSource,
+  openSource,
+  sourceFrom,
+  frameAt,
+  resampleIndices,
+  clipIndices,
+  clipDuration,
+  randomClipStart,
+  uniformClipStarts,
+  clipTensor,
+  resizedSize,
+  centerView,
+  testViews,
+  randomView,
+  multiViewClips,
+  type VideoMeta,
+  type FrameSource,
+  type FrameBatch,
+  type SourceDescription,
+  type SpatialSpec,
+  type CropView,
+  type Binaries,
+  type ResolvedBinary,
+} from './core/video/index.ts';
