@@ -99,6 +99,16 @@ export {
 } from './plugins/strategies/events.ts';
 export { StrategyTemplate, type TrainLoop, type EvalLoop } from './plugins/strategies/template.ts';
 export { batchReader, type BatchReader, type BatchSource, type BatchStream, type PrefetchOptions } from './plugins/datasets/prefetch.ts';
+export {
+  CALLBACK_EVENTS,
+  TASK_EVENTS,
+  CallbackList,
+  type Callback,
+  type CallbackContext,
+  type CallbackEvent,
+  type TrainingState,
+} from './plugins/callbacks/events.ts';
+export { saveCheckpoint, loadCheckpoint, saveWeights, loadWeights, type Checkpoint } from './core/engine/safetensors.ts';
 
 // Metrics of the workflows.
 export {
@@ -128,3 +138,36 @@ export {
   type Metric,
 } from './plugins/metrics/index.ts';
 export { mulberry32, normal } from './core/random.ts';
+
+// Video input: frame sources (video files through ffmpeg, frame folders through sharp), clip sampling, preprocessing.
+export {
+  VideoError,
+  resolveBinary,
+  resolveBinaries,
+  binaryVersion,
+  probeVideo,
+  VideoSource,
+  FrameFolderSource,
+  openSource,
+  sourceFrom,
+  frameAt,
+  resampleIndices,
+  clipIndices,
+  clipDuration,
+  randomClipStart,
+  uniformClipStarts,
+  clipTensor,
+  resizedSize,
+  centerView,
+  testViews,
+  randomView,
+  multiViewClips,
+  type VideoMeta,
+  type FrameSource,
+  type FrameBatch,
+  type SourceDescription,
+  type SpatialSpec,
+  type CropView,
+  type Binaries,
+  type ResolvedBinary,
+} from './core/video/index.ts';

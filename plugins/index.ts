@@ -1,5 +1,6 @@
 import type { PluginDefinition } from '../core/plugins/registry.ts';
 import { backbonePlugins } from './backbones/index.ts';
+import { callbackPlugins } from './callbacks/index.ts';
 import { datasetPlugins } from './datasets/index.ts';
 import { plugin as local } from './launchers/local.ts';
 import { plugin as localParallel } from './launchers/local_parallel.ts';
@@ -18,4 +19,4 @@ import { plugin as evaluate } from './tasks/evaluate.ts';
 import { plugin as continual } from './tasks/continual.ts';
 
 /** Every plugin that ships with Vidra, registered in each new registry. */
-export const builtinPlugins: PluginDefinition[] = [local, localParallel, basic, printConfig, train, evaluate, continual, makeUserSplits, ...modelPlugins, ...backbonePlugins, ...lossPlugins, ...optimizerPlugins, ...schedulerPlugins, ...samplerPlugins, ...strategyPlugins, ...metricPlugins, ...datasetPlugins];
+export const builtinPlugins: PluginDefinition[] = [local, localParallel, basic, printConfig, train, evaluate, continual, makeUserSplits, ...modelPlugins, ...backbonePlugins, ...lossPlugins, ...optimizerPlugins, ...schedulerPlugins, ...samplerPlugins, ...strategyPlugins, ...metricPlugins, ...datasetPlugins, ...callbackPlugins];

@@ -63,7 +63,7 @@ const result = await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  external: ['tsyringe', 'reflect-metadata', 'onnxruntime-node', 'h5wasm', 'typescript', 'tsx'],
+  external: ['tsyringe', 'reflect-metadata', 'onnxruntime-node', 'h5wasm', 'typescript', 'tsx', 'sharp', '@ffmpeg-installer/ffmpeg', '@ffprobe-installer/ffprobe'],
   sourcemap: 'linked',
   logLevel: 'warning',
   banner: { js: "import { createRequire as __vidraCreateRequire } from 'node:module';\nconst require = __vidraCreateRequire(import.meta.url);" },

@@ -343,6 +343,30 @@ function yamlToNode(text: string, loc: SourceLoc | undefined): ConfigNode {
 
 // ---------------------------------------------------------------- registration
 
+// ---------------------------------------------------------------- train_steps
+
+/**
+ * The optimizer steps of a run: `epochs` × ⌊train_size / batch_size⌋ (the last partial batch is dropped),
+ * capped by `max_steps` — transformers' `num_training_steps`. Null when `train_size` is unknown (null).
+ */
+export function trainSteps(epochs: number, trainSize: number | null, batchSize: number, maxSteps: number | null): number | null {
+  if (trainSize === null) return null;
+  const total = epochs * Math.floor(trainSize / batchSize);
+  return maxSteps === null ? total : Math.min(total, maxSteps);
+}
+
+/** `${train_steps:epochs,train_size,batch_size,max_steps}` (task.total_steps of the bundled train task). */
+function trainStepsResolver(...args: unknown[]): number | null {
+  if (args.length !== 4) throw new ResolverError(`train_steps takes epochs, train_size, batch_size and max_steps, but got ${args.length} argument${args.length === 1 ? '' : 's'}`);
+  const [epochs, trainSize, batchSize, maxSteps] = args;
+  const count = (name: string, v: unknown, nullable: boolean): number | null => {
+    if (v === null && nullable) return null;
+    if (typeof v === 'number' && Number.isInteger(v) && v >= 1) return v;
+    throw new ResolverError(`train_steps: ${name} must be an integer >= 1${nullable ? ' or null' : ''}, got ${JSON.stringify(v)}`);
+  };
+  return trainSteps(count('epochs', epochs, false)!, count('train_size', trainSize, true), count('batch_size', batchSize, false)!, count('max_steps', maxSteps, true));
+}
+
 function registerBuiltins(): void {
   engine('oc.env', ocEnv);
   engine('oc.select', ocSelect);
@@ -353,6 +377,7 @@ function registerBuiltins(): void {
   engine('oc.deprecated', ocDeprecated);
   engine('vidra', vidra);
   registry.set('now', { kind: 'plain', fn: now, useCache: false, passContext: false });
+  registry.set('train_steps', { kind: 'plain', fn: trainStepsResolver, useCache: false, passContext: false });
 }
 
 registerBuiltins();

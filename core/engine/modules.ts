@@ -87,6 +87,8 @@ export interface OptimizerModule {
 /** A learning-rate schedule: the multiplier of the base lr used by the k-th optimizer step (k from 1). */
 export interface ScheduleModule {
   factor(step: number): number;
+  /** The schedule's resolved numbers for the job log (e.g. `1110 steps, 111 of warmup`). */
+  describe?(): string;
 }
 
 /** One input of a model, per example (the batch dimension is added by the step compiler). */

@@ -246,8 +246,24 @@ export function deserializeSafetensors(bytes: Uint8Array, source = '<bytes>'): S
 
 // ---------------------------------------------------------------------------------------------------------
 // Checkpoints
+//
+// A checkpoint is two files, so that the model's file is exactly a PyTorch state dict:
+//
+//   <name>.safetensors         the parameters under their PyTorch names and nothing else, so that
+//                              `model.load_state_dict(safetensors.torch.load_file(path), strict=True)` loads it;
+//                              metadata: format "pt", step
+//   <name>.optim.safetensors   the optimizer state tensors `<param>.<state>` (torch's state names: exp_avg,
+//                              exp_avg_sq, momentum_buffer…); metadata: format "pt", step, optimizer (its name),
+//                              extra (JSON: where training continues — epoch, batch — or what the task adds)
+//
+// Training runs write `last` (what `task.resume` reads), `best` and `epoch_<N>` (weights only).
 
-export const CHECKPOINT_FILE = 'checkpoint.safetensors';
+/** The checkpoint a run continues from and evaluates by default. */
+export const LAST_CHECKPOINT = 'last';
+/** The weights file of checkpoint `name`. */
+export const weightsFile = (name: string) => `${name}.safetensors`;
+/** The optimizer-state file beside checkpoint `name`'s weights. */
+export const optimizerFile = (name: string) => `${name}.optim.safetensors`;
 
 /** A tensor to save; without `dtype` it is taken from the array (what TrainStepRunner.parameters() gives). */
 export interface TensorLike {
@@ -259,13 +275,13 @@ export interface TensorLike {
 export interface Checkpoint<T extends TensorLike = TensorLike> {
   /** Model parameters by their PyTorch names (what `model.load_state_dict` wants). */
   params: Record<string, T>;
-  /** Optimizer state tensors named `<param>.<state>` (torch's state names: exp_avg, exp_avg_sq, momentum_buffer…). */
+  /** Optimizer state tensors named `<param>.<state>`. */
   optimizerState?: Record<string, T>;
   /** Optimizer steps taken. */
   step: number;
   /** The optimizer plugin's name (e.g. adamw). */
   optimizer?: string;
-  /** Anything JSON-serialisable (epoch, best metric, schedule position). */
+  /** Anything JSON-serialisable (epoch, batch: where training continues). */
   extra?: Record<string, unknown>;
 }
 
@@ -275,80 +291,74 @@ function toSafeTensor(name: string, t: TensorLike): SafeTensor {
   return { dtype, shape: [...t.shape], data: t.data };
 }
 
-/**
- * Writes `<dir>/checkpoint.safetensors` atomically: the parameters under their own names, the optimizer
- * state tensors under `<param>.<state>`, and string metadata:
- *
- *     format            "pt" (what transformers checks before loading)
- *     step              the step count, decimal
- *     optimizer         the optimizer's name ("" when none)
- *     params            JSON list of the parameter tensors' names
- *     optimizer_state   JSON list of the state tensors' names
- *     extra             JSON of `extra`
- *
- * `safetensors.torch.load_file` gives every tensor by name; `model.load_state_dict(sd, strict=False)`, or
- * keeping the names listed in `params`, loads the model. Returns the file's path.
- */
-export function saveCheckpoint(dir: string, ckpt: Checkpoint): string {
-  if (!Number.isSafeInteger(ckpt.step) || ckpt.step < 0) throw new SafetensorsError(`checkpoint step must be a non-negative integer, got ${ckpt.step}`);
+function checkStep(step: number): void {
+  if (!Number.isSafeInteger(step) || step < 0) throw new SafetensorsError(`checkpoint step must be a non-negative integer, got ${step}`);
+}
+
+/** Writes a weights-only file atomically: exactly `params`, metadata format "pt" and the step. */
+export function saveWeights(path: string, params: Record<string, TensorLike>, step: number): void {
+  checkStep(step);
   const tensors: Record<string, SafeTensor> = {};
-  for (const [name, t] of Object.entries(ckpt.params)) put(tensors, name, toSafeTensor(name, t));
-  const stateNames = Object.keys(ckpt.optimizerState ?? {});
-  for (const name of stateNames) {
-    // State names are identifiers, so a state tensor splits back at its last dot into (parameter, state).
-    const dot = name.lastIndexOf('.');
-    if (dot <= 0 || !Object.hasOwn(ckpt.params, name.slice(0, dot)) || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name.slice(dot + 1))) {
-      throw new SafetensorsError(`checkpoint: the optimizer state tensor '${name}' is not named <param>.<state> after one of the parameters (state names are identifiers)`);
-    }
-    if (Object.hasOwn(tensors, name)) throw new SafetensorsError(`checkpoint: the optimizer state tensor '${name}' has the name of a parameter`);
-    put(tensors, name, toSafeTensor(name, ckpt.optimizerState![name]!));
+  for (const [name, t] of Object.entries(params)) put(tensors, name, toSafeTensor(name, t));
+  mkdirSync(dirname(path), { recursive: true });
+  writeSafetensors(path, tensors, { format: 'pt', step: String(step) });
+}
+
+/** Reads a weights file that Vidra wrote (its step is in the metadata). */
+export function loadWeights(path: string): { params: Record<string, SafeTensor>; step: number } {
+  const { tensors, metadata } = readSafetensors(path);
+  return { params: tensors, step: stepOf(path, metadata) };
+}
+
+function stepOf(path: string, metadata: Record<string, string>): number {
+  const step = Number(metadata.step);
+  if (metadata.step === undefined || !/^\d+$/.test(metadata.step) || !Number.isSafeInteger(step)) {
+    throw new SafetensorsError(`'${path}' is not a Vidra checkpoint: the metadata 'step' is ${JSON.stringify(metadata.step)}, not a step count`);
   }
-  const metadata: Record<string, string> = {
+  return step;
+}
+
+/**
+ * Writes checkpoint `name` into `dir` atomically file by file: the optimizer state first, then the weights, so
+ * that a reader who finds both at the same step has a whole checkpoint. Returns the weights file's path.
+ */
+export function saveCheckpoint(dir: string, ckpt: Checkpoint, name = LAST_CHECKPOINT): string {
+  checkStep(ckpt.step);
+  const state: Record<string, SafeTensor> = {};
+  for (const [stateName, t] of Object.entries(ckpt.optimizerState ?? {})) {
+    // State names are identifiers, so a state tensor splits back at its last dot into (parameter, state).
+    const dot = stateName.lastIndexOf('.');
+    if (dot <= 0 || !Object.hasOwn(ckpt.params, stateName.slice(0, dot)) || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(stateName.slice(dot + 1))) {
+      throw new SafetensorsError(`checkpoint: the optimizer state tensor '${stateName}' is not named <param>.<state> after one of the parameters (state names are identifiers)`);
+    }
+    if (Object.hasOwn(ckpt.params, stateName)) throw new SafetensorsError(`checkpoint: the optimizer state tensor '${stateName}' has the name of a parameter`);
+    put(state, stateName, toSafeTensor(stateName, t));
+  }
+  mkdirSync(dir, { recursive: true });
+  writeSafetensors(join(dir, optimizerFile(name)), state, {
     format: 'pt',
     step: String(ckpt.step),
     optimizer: ckpt.optimizer ?? '',
-    params: JSON.stringify(Object.keys(ckpt.params)),
-    optimizer_state: JSON.stringify(stateNames),
     extra: JSON.stringify(ckpt.extra ?? {}),
-  };
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, CHECKPOINT_FILE);
-  writeSafetensors(path, tensors, metadata);
+  });
+  const path = join(dir, weightsFile(name));
+  saveWeights(path, ckpt.params, ckpt.step);
   return path;
 }
 
-/** Reads what `saveCheckpoint` wrote (parameters and state in the order they were saved). */
-export function loadCheckpoint(dir: string): Required<Checkpoint<SafeTensor>> {
-  const path = join(dir, CHECKPOINT_FILE);
-  const { tensors, metadata } = readSafetensors(path);
-  const bad = (what: string): never => {
-    throw new SafetensorsError(`'${path}' is not a Vidra checkpoint: ${what}`);
-  };
-  const list = (key: string): string[] => {
-    if (metadata[key] === undefined) bad(`the metadata has no '${key}'`);
-    let v: unknown;
-    try {
-      v = JSON.parse(metadata[key]!);
-    } catch {
-      bad(`the metadata '${key}' is not JSON`);
-    }
-    if (!Array.isArray(v) || !v.every((s) => typeof s === 'string')) bad(`the metadata '${key}' is not a list of names`);
-    return v as string[];
-  };
-  const step = Number(metadata.step);
-  if (metadata.step === undefined || !/^\d+$/.test(metadata.step) || !Number.isSafeInteger(step)) bad(`the metadata 'step' is ${JSON.stringify(metadata.step)}, not a step count`);
-  const pick = (names: string[]) => {
-    const out: Record<string, SafeTensor> = {};
-    for (const name of names) put(out, name, Object.hasOwn(tensors, name) ? tensors[name]! : bad(`the metadata lists the tensor '${name}', which the file does not hold`));
-    return out;
-  };
+/** Reads checkpoint `name` of `dir`: its weights and the optimizer state beside them, which must be of the same step. */
+export function loadCheckpoint(dir: string, name = LAST_CHECKPOINT): Required<Checkpoint<SafeTensor>> {
+  const path = join(dir, weightsFile(name));
+  const { params, step } = loadWeights(path);
+  const statePath = join(dir, optimizerFile(name));
+  const { tensors, metadata } = readSafetensors(statePath);
+  const stateStep = stepOf(statePath, metadata);
+  if (stateStep !== step) throw new SafetensorsError(`'${path}' is at step ${step} but '${statePath}' at step ${stateStep}: the checkpoint was not saved whole`);
   let extra: Record<string, unknown> = {};
-  if (metadata.extra !== undefined) {
-    try {
-      extra = JSON.parse(metadata.extra) as Record<string, unknown>;
-    } catch {
-      bad(`the metadata 'extra' is not JSON`);
-    }
+  try {
+    extra = JSON.parse(metadata.extra ?? '{}') as Record<string, unknown>;
+  } catch {
+    throw new SafetensorsError(`'${statePath}' is not a Vidra checkpoint: the metadata 'extra' is not JSON`);
   }
-  return { params: pick(list('params')), optimizerState: pick(list('optimizer_state')), step, optimizer: metadata.optimizer ?? '', extra };
+  return { params, optimizerState: tensors, step, optimizer: metadata.optimizer ?? '', extra };
 }

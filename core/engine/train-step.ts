@@ -342,9 +342,10 @@ export class TrainStepRunner {
     const losses = Array.from((K > 1 ? out.losses! : out.loss!).data as Float32Array, Number);
     const bad = losses.findIndex((l) => !Number.isFinite(l));
     if (bad >= 0) {
-      // The state of this run is dropped: the parameters stay those of the last good step.
+      // The state of this run is dropped: the runner's parameters stay those of the last good step (saving them
+      // is the task's business, which says where).
       throw new NonFiniteLossError(
-        `the loss is ${losses[bad]} at step ${this.step + bad + 1}; lower optim.lr, check the data, or use a stable loss (the parameters are kept as of step ${this.step})`,
+        `the loss is ${losses[bad]} at step ${this.step + bad + 1}; lower optim.lr, check the data, or use a stable loss`,
         this.step + bad + 1,
       );
     }

@@ -11,6 +11,7 @@ import { instantiate } from '../plugins/instantiate.ts';
 import type { JobContext, JobReturn, JobSpec, Task } from '../plugins/interfaces.ts';
 import type { PluginRegistry } from '../plugins/registry.ts';
 import { CONFIG, JOB_CONTEXT, REGISTRY } from '../plugins/tokens.ts';
+import { preflight } from '../plugins/preflight.ts';
 import { validateAll } from '../plugins/validate.ts';
 import { writeFileAtomic } from '../run/atomic.ts';
 import { JobLogger } from '../run/logger.ts';
@@ -153,6 +154,7 @@ export function prepareJob(job: JobSpec, options: JobOptions): PreparedJob {
     const names = registry.list('task').map((d) => d.name);
     throw new UsageError(`no task is configured: select one with task=<name> (tasks: ${names.join(', ')})`);
   }
+  preflight(resolved, config, registry);
   return { config, outputDir, outputSubdir: subdir, task };
 }
 

@@ -1,4 +1,5 @@
 import { closest, didYouMean, VidraError } from '../config/errors.ts';
+import type { Config } from '../config/config.ts';
 import { PLUGIN_KINDS, isPluginKind, type PluginKind } from './kinds.ts';
 
 /** A JSON Schema (draft 2020-12 subset that ajv understands) describing a plugin's config keys. */
@@ -18,8 +19,26 @@ export interface PluginDefinition<T = unknown> {
   /** JSON Schema of the config node, without the `_target_`/`_partial_`/`_recursive_`/`_args_` keys. */
   schema: JsonSchema;
   create: Constructor<T>;
+  /**
+   * Files the plugin reads, from its validated config (e.g. a dataset's annotation files). Checked when the
+   * job is prepared — before any run directory, and for every job of a sweep before the first starts.
+   */
+  inputs?: (params: Record<string, unknown>) => PluginInput[];
+  /**
+   * A task's fit check across the plugin nodes it will build (data vs model vs loss), run when the job is
+   * prepared; it throws a UsageError naming the keys to change and the values that would fit.
+   */
+  check?: (job: { config: Config; params: Record<string, unknown>; registry: PluginRegistry }) => void;
   /** Where it was registered from (a module path), for error messages. */
   source?: string;
+}
+
+/** A file a plugin needs: `key` is the config key (under the plugin's node) that says where it is. */
+export interface PluginInput {
+  key: string;
+  path: string;
+  /** What the file is and how to get it, for the error. */
+  hint?: string;
 }
 
 export class UnknownPluginError extends VidraError {}

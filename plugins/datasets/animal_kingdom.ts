@@ -91,4 +91,12 @@ export const plugin = definePlugin({
     additionalProperties: false,
   },
   create: AnimalKingdomDataset,
+  inputs: (p) => {
+    const o = p as unknown as AnimalKingdomOptions;
+    const hint = 'these are the Animal Kingdom release (annotation/*.csv) and its clip features: set data.root or VIDRA_DATA, or train on the generated stand-in with data=synthetic_animal_kingdom';
+    return [
+      { key: 'root', path: resolveIn(o.root, 'annotation/train.csv'), hint },
+      { key: 'features', path: resolveIn(o.root, o.features), hint },
+    ];
+  },
 });

@@ -94,4 +94,13 @@ export const plugin = definePlugin({
     additionalProperties: false,
   },
   create: CharadesDataset,
+  inputs: (p) => {
+    const o = p as { root: string; features: string; annotation_format: string };
+    const hint = 'these are the Charades release and its features: set data.root or VIDRA_DATA, or train on the generated stand-in with data=synthetic_charades';
+    const annotation = o.annotation_format === 'charades_v1' ? 'Charades_v1_train.csv' : 'frame_lists/train.csv';
+    return [
+      { key: 'root', path: resolveIn(o.root, annotation), hint },
+      { key: 'features', path: resolveIn(o.root, o.features), hint },
+    ];
+  },
 });

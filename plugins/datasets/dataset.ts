@@ -146,6 +146,12 @@ export function resolveIn(root: string, path: string): string {
  */
 export const LOADER_PROPERTIES = {
   batch_size: { type: 'integer', minimum: 1, default: 32, description: 'training batch size (task.batch_size reads it)' },
+  // What the data gives, declared so that the heads and the schedule can interpolate it at compose time and
+  // the task's fit check can compare it with the model and loss before a run starts (null: not declared).
+  feature_dim: { type: ['integer', 'null'], minimum: 1, default: null, description: 'width of the feature vectors (heads read it: in_dim: ${data.feature_dim})' },
+  num_classes: { type: ['integer', 'null'], minimum: 1, default: null, description: 'classes of the label target (heads read it: out_dim: ${data.num_classes})' },
+  train_size: { type: ['integer', 'null'], minimum: 1, default: null, description: 'samples in the training split (task.total_steps derives from it; null: counted when loaded)' },
+  multi_label: { type: ['boolean', 'null'], default: null, description: 'true: multi-hot labels (bce, focal, eql, ldam); false: one class index per sample (ce)' },
 } as const;
 
 /** The config key of every dataset plugin that reads HDF5 features (see `missingFeatures`). */

@@ -3,6 +3,7 @@ import { inject, injectable } from '../../core/plugins/di.ts';
 import { definePlugin } from '../../core/plugins/registry.ts';
 import { PLUGIN_CONFIG } from '../../core/plugins/tokens.ts';
 import { checkOptimizerStep } from './optimizer-step.ts';
+import { RUN_LENGTH_PROPERTIES, totalSteps, warmupSteps } from './run-length.ts';
 
 export interface CosineWarmupOptions {
   warmup_steps: number;
@@ -25,11 +26,10 @@ export interface CosineWarmupOptions {
 export class CosineWarmupSchedule implements ScheduleModule {
   readonly options: CosineWarmupOptions;
 
-  constructor(@inject(PLUGIN_CONFIG) options: Partial<CosineWarmupOptions> & { total_steps: number }) {
-    this.options = { warmup_steps: 0, num_cycles: 0.5, ...options };
-    const { warmup_steps, total_steps, num_cycles } = this.options;
-    if (!Number.isInteger(warmup_steps) || warmup_steps < 0) throw new RangeError(`cosine_warmup: warmup_steps must be an integer >= 0, got ${warmup_steps}`);
-    if (!Number.isInteger(total_steps) || total_steps < 0) throw new RangeError(`cosine_warmup: total_steps must be an integer >= 0, got ${total_steps}`);
+  constructor(@inject(PLUGIN_CONFIG) options: Partial<Omit<CosineWarmupOptions, 'total_steps'>> & { total_steps?: number | null }) {
+    const total_steps = totalSteps('cosine_warmup', options.total_steps);
+    const num_cycles = options.num_cycles ?? 0.5;
+    this.options = { num_cycles, total_steps, warmup_steps: warmupSteps('cosine_warmup', options.warmup_steps ?? 0, total_steps) };
     if (!Number.isFinite(num_cycles)) throw new RangeError(`cosine_warmup: num_cycles must be a number, got ${num_cycles}`);
   }
 
@@ -40,6 +40,10 @@ export class CosineWarmupSchedule implements ScheduleModule {
     const progress = (s - W) / Math.max(1, T - W);
     // Same operation order as the Python expression math.pi * float(num_cycles) * 2.0 * progress.
     return Math.max(0, 0.5 * (1 + Math.cos(Math.PI * num_cycles * 2 * progress)));
+  }
+
+  describe(): string {
+    return `${this.options.total_steps} steps, ${this.options.warmup_steps} of warmup, num_cycles ${this.options.num_cycles}`;
   }
 
   factor(step: number): number {
@@ -55,11 +59,9 @@ export const plugin = definePlugin({
   schema: {
     type: 'object',
     properties: {
-      warmup_steps: { type: 'integer', minimum: 0, default: 0, description: 'W: optimizer steps of linear warmup' },
-      total_steps: { type: 'integer', minimum: 0, description: 'T: total optimizer steps of training (required)' },
+      ...RUN_LENGTH_PROPERTIES,
       num_cycles: { type: 'number', default: 0.5, description: 'cosine waves over T − W steps (0.5: from 1 down to 0)' },
     },
-    required: ['total_steps'],
     additionalProperties: false,
   },
   create: CosineWarmupSchedule,

@@ -3,6 +3,7 @@ import { inject, injectable } from '../../core/plugins/di.ts';
 import { definePlugin } from '../../core/plugins/registry.ts';
 import { PLUGIN_CONFIG } from '../../core/plugins/tokens.ts';
 import { checkOptimizerStep } from './optimizer-step.ts';
+import { RUN_LENGTH_PROPERTIES, totalSteps, warmupSteps } from './run-length.ts';
 
 export interface LinearWarmupOptions {
   warmup_steps: number;
@@ -23,11 +24,9 @@ export interface LinearWarmupOptions {
 export class LinearWarmupSchedule implements ScheduleModule {
   readonly options: LinearWarmupOptions;
 
-  constructor(@inject(PLUGIN_CONFIG) options: Partial<LinearWarmupOptions> & { total_steps: number }) {
-    this.options = { warmup_steps: 0, ...options };
-    const { warmup_steps, total_steps } = this.options;
-    if (!Number.isInteger(warmup_steps) || warmup_steps < 0) throw new RangeError(`linear_warmup: warmup_steps must be an integer >= 0, got ${warmup_steps}`);
-    if (!Number.isInteger(total_steps) || total_steps < 0) throw new RangeError(`linear_warmup: total_steps must be an integer >= 0, got ${total_steps}`);
+  constructor(@inject(PLUGIN_CONFIG) options: Partial<Omit<LinearWarmupOptions, 'total_steps'>> & { total_steps?: number | null }) {
+    const total_steps = totalSteps('linear_warmup', options.total_steps);
+    this.options = { total_steps, warmup_steps: warmupSteps('linear_warmup', options.warmup_steps ?? 0, total_steps) };
   }
 
   /** transformers' lambda of the scheduler step s = last_epoch. */
@@ -35,6 +34,10 @@ export class LinearWarmupSchedule implements ScheduleModule {
     const { warmup_steps: W, total_steps: T } = this.options;
     if (s < W) return s / Math.max(1, W);
     return Math.max(0, (T - s) / Math.max(1, T - W));
+  }
+
+  describe(): string {
+    return `${this.options.total_steps} steps, ${this.options.warmup_steps} of warmup`;
   }
 
   factor(step: number): number {
@@ -50,10 +53,8 @@ export const plugin = definePlugin({
   schema: {
     type: 'object',
     properties: {
-      warmup_steps: { type: 'integer', minimum: 0, default: 0, description: 'W: optimizer steps of linear warmup' },
-      total_steps: { type: 'integer', minimum: 0, description: 'T: total optimizer steps of training (required)' },
+      ...RUN_LENGTH_PROPERTIES,
     },
-    required: ['total_steps'],
     additionalProperties: false,
   },
   create: LinearWarmupSchedule,

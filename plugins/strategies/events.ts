@@ -5,7 +5,9 @@
 // batch and may change it (replay appends memory samples), and may declare penalties (`extraLoss`) that the training
 // step's graph builder adds to the loss as extra inputs (EWC's quadratic penalty).
 
-import { closest } from '../../core/config/errors.ts';
+import { pluginLabel, unfiredCallbacks } from '../../core/plugins/plugin-events.ts';
+
+export { pluginCallbacks } from '../../core/plugins/plugin-events.ts';
 
 /** Every event, in the order a training run then an evaluation run fire them (Avalanche's names). */
 export const STRATEGY_EVENTS = [
@@ -139,43 +141,17 @@ export async function fireEvent<S extends Sample>(plugins: readonly StrategyPlug
   }
 }
 
-/** Names of the `before…`/`after…` methods a plugin has (own or inherited, not Object's). */
-export function pluginCallbacks(plugin: object): string[] {
-  const names = new Set<string>();
-  for (let o: object | null = plugin; o && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
-    for (const k of Object.getOwnPropertyNames(o)) {
-      if (!/^(before|after)/.test(k) || k === 'constructor') continue;
-      const d = Object.getOwnPropertyDescriptor(o, k);
-      if (d && typeof d.value === 'function') names.add(k);
-    }
-  }
-  return [...names].sort();
-}
-
-function pluginLabel(plugin: object): string {
-  const named = (plugin as { name?: unknown }).name;
-  if (typeof named === 'string' && named) return named;
-  const ctor = (plugin as { constructor?: { name?: string } }).constructor?.name;
-  return ctor && ctor !== 'Object' ? ctor : 'a plugin';
-}
-
 /**
  * Avalanche `_check_plugin_compatibility`: reports (returns a warning, null when fine) a plugin implementing
  * callbacks that the template never fires — a fused-step template fires no before_backward, say, so a plugin acting
  * there would silently do nothing. Names that are no event at all are reported with the closest event names.
  */
 export function checkPluginEvents(plugin: object, firedEvents: Iterable<StrategyEvent>): string | null {
-  const fired = new Set<string>(firedEvents);
-  const unfired = pluginCallbacks(plugin).filter((k) => !fired.has(k));
-  if (!unfired.length) return null;
-  const parts = unfired.map((k) => {
-    if (isStrategyEvent(k)) return `'${k}'`;
-    // Events the name abbreviates first (after_training_iter → after_training_iteration), then the nearest by edit distance.
-    const near = [...new Set([...STRATEGY_EVENTS.filter((e) => e.startsWith(k)), ...closest(k, STRATEGY_EVENTS)])].slice(0, 3);
-    return `'${k}' (not an event${near.length ? `; did you mean ${near.map((n) => `'${n}'`).join(' or ')}?` : ''})`;
-  });
+  const fired = [...firedEvents];
+  const parts = unfiredCallbacks(plugin, STRATEGY_EVENTS, fired);
+  if (!parts.length) return null;
   return (
     `strategy plugin ${pluginLabel(plugin)} implements callbacks this training template never fires: ${parts.join(', ')}. ` +
-    `They will not run. The template fires: ${[...fired].join(', ')}.`
+    `They will not run. The template fires: ${fired.join(', ')}.`
   );
 }

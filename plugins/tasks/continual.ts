@@ -16,6 +16,8 @@ import type { ExtraLoss, QuadraticPenalty, Strategy, StrategyContext } from '../
 import { foldPenalty } from '../strategies/fold-penalty.ts';
 import { itemBatches, StrategyTemplate } from '../strategies/template.ts';
 import { concatTyped } from './arrays.ts';
+import { taskCallbacks } from './callback-nodes.ts';
+import { checkFit } from './fit-check.ts';
 import { pluginAt } from './plugin-nodes.ts';
 import { pretrainPopulation } from './population.ts';
 import { Progress } from './progress.ts';
@@ -36,7 +38,7 @@ interface ContinualOptions {
   target: string[];
   metrics: string[];
   log_every: number;
-  nodes: { data: string; model: string; loss: string; optimizer: string; scheduler: string | null; strategy: string };
+  nodes: { data: string; model: string; loss: string; optimizer: string; scheduler: string | null; strategy: string; callbacks: string | null };
 }
 
 /**
@@ -51,7 +53,8 @@ interface ContinualOptions {
  * matrix of the `continual` metric (stream accuracy, forgetting, BWT, forward transfer, min-ACC / WC-ACC).
  * `reset_per_user`: each user starts from the population model with a fresh optimizer and strategy (user
  * adaptation; no cross-user matrix then). Writes metrics.jsonl (steps, evaluations), metrics.json and the final
- * model as checkpoints/checkpoint.safetensors.
+ * model as checkpoints/last.safetensors (weights) with last.optim.safetensors. Fires the callback events
+ * (plugins/callbacks/events.ts; an experience is a user) at the callbacks of `nodes.callbacks`.
  */
 @injectable()
 export class ContinualTask implements Task {
@@ -100,6 +103,9 @@ export class ContinualTask implements Task {
 
     const metricsFile = join(this.job.outputDir, 'metrics.jsonl');
     const emit = (record: Record<string, unknown>) => appendFileSync(metricsFile, `${JSON.stringify({ ...record, time: new Date().toISOString() })}\n`);
+    const callbacks = taskCallbacks(this.config, this.registry, 'continual', o.nodes.callbacks, this.job);
+    const parameters = () => runner.parameters();
+    await callbacks.fire('before_training', { step: 0, parameters });
 
     // 1. The population model.
     if (pretrain) {
@@ -129,6 +135,7 @@ export class ContinualTask implements Task {
       if (!scoring.evaluatesStreams) return;
       const values = await scoring.evaluate(template, streams, runner.parameters(), trainedUser);
       emit({ phase: 'eval', after_user: trainedUser === -1 ? null : streams[trainedUser]!.id, ...values, ...scoring.accuracyRows() });
+      await callbacks.fire('after_eval', { step: streamSteps, values, split: o.stream_split, parameters });
       log.info(`streams after ${trainedUser === -1 ? 'no training' : `user ${streams[trainedUser]!.id}`}: ${fmt(values)}`);
     };
 
@@ -171,6 +178,7 @@ export class ContinualTask implements Task {
       streamSteps++;
       if (streamSteps % o.log_every === 0 || streamSteps === totalSteps) emit({ phase: 'stream', step: streamSteps, user, loss: value, memory: batch.memory, ...scoring.userOnline(user) });
       progress.tick(streamSteps, value!);
+      await callbacks.fire('after_training_iteration', { step: streamSteps, experience: user, loss: value, lr: lrAt(r.step), parameters });
     };
 
     for (const [u, s] of streams.entries()) {
@@ -179,6 +187,7 @@ export class ContinualTask implements Task {
         template = newTemplate();
       }
       await template.train(streamExperiences(s, u, o.experience, o.batch_size), { batches: (exp) => itemBatches(exp.items, o.batch_size), step });
+      await callbacks.fire('after_training_exp', { step: streamSteps, experience: s.id, parameters });
       await evaluateStreams(template, u);
     }
     progress.done();
@@ -194,6 +203,7 @@ export class ContinualTask implements Task {
       extra: { users: streams.map((s) => s.id) },
     });
     writeFileAtomic(join(this.job.outputDir, 'metrics.json'), `${JSON.stringify(final, null, 2)}\n`);
+    await callbacks.fire('after_training', { step: streamSteps, parameters });
     return final;
   }
 
@@ -242,6 +252,7 @@ export const plugin = definePlugin({
           optimizer: { type: 'string', default: 'optim' },
           scheduler: { type: ['string', 'null'], default: 'scheduler' },
           strategy: { type: 'string', default: 'strategy' },
+          callbacks: { type: ['string', 'null'], default: 'callbacks', description: 'a map of callback nodes (the callbacks group); absent: none' },
         },
         additionalProperties: false,
         default: {},
@@ -250,4 +261,5 @@ export const plugin = definePlugin({
     additionalProperties: false,
   },
   create: ContinualTask,
+  check: checkFit,
 });

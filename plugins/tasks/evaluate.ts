@@ -1,15 +1,17 @@
-import { appendFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { appendFileSync, existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { Config } from '../../core/config/config.ts';
 import { VidraError } from '../../core/config/errors.ts';
 import { ForwardRunner } from '../../core/engine/forward.ts';
 import type { ModelModule } from '../../core/engine/modules.ts';
-import { loadCheckpoint } from '../../core/engine/safetensors.ts';
+import { LAST_CHECKPOINT, loadWeights, weightsFile } from '../../core/engine/safetensors.ts';
 import { writeFileAtomic } from '../../core/run/atomic.ts';
 import { inject, injectable } from '../../core/plugins/di.ts';
 import type { JobContext, Task } from '../../core/plugins/interfaces.ts';
 import { definePlugin, type PluginRegistry } from '../../core/plugins/registry.ts';
 import { CONFIG, JOB_CONTEXT, PLUGIN_CONFIG, REGISTRY } from '../../core/plugins/tokens.ts';
+import { taskCallbacks } from './callback-nodes.ts';
+import { checkCheckpointFits } from './checkpoint-fit.ts';
 import { pluginAt } from './plugin-nodes.ts';
 import type { DatasetSource } from './evaluation.ts';
 import { scoreModel, targetPlan } from './scoring.ts';
@@ -22,12 +24,12 @@ interface EvaluateOptions {
   target: string | string[];
   metrics: string[];
   forecast_samples: number;
-  nodes: { data: string; model: string };
+  nodes: { data: string; model: string; callbacks: string | null };
 }
 
 /**
- * Evaluates a trained model: the parameters of `<checkpoint>/checkpoints/checkpoint.safetensors` (a run
- * directory of the train task) on `split`, scored as the train task scores it (scoring.ts): metric plugins on
+ * Evaluates a trained model: the parameters of `<checkpoint>/checkpoints/last.safetensors` (a run directory of
+ * the train or continual task), or of the weights file `checkpoint` names (`.../best.safetensors`), on `split`, scored as the train task scores it (scoring.ts): metric plugins on
  * one target, per target of a multi-head model (lta_ed forecasts), or retrieval for a contrastive model. Writes `metrics.json` and one
  * `metrics.jsonl` line.
  */
@@ -42,8 +44,12 @@ export class EvaluateTask implements Task {
 
   async run(): Promise<Record<string, unknown>> {
     const o = this.options;
-    const dir = join(resolve(o.checkpoint), 'checkpoints');
-    const ckpt = loadCheckpoint(dir);
+    // A run directory (its last checkpoint) or a weights file of one (best, epoch_<N>) in its checkpoints/.
+    const isFile = o.checkpoint.endsWith('.safetensors');
+    const file = isFile ? resolve(o.checkpoint) : join(resolve(o.checkpoint), 'checkpoints', weightsFile(LAST_CHECKPOINT));
+    if (!existsSync(file)) throw new VidraError(`task.checkpoint: ${file} does not exist (task.checkpoint names a train or continual run directory, or a .safetensors weights file)`);
+    const ckpt = loadWeights(file);
+    const callbacks = taskCallbacks(this.config, this.registry, 'evaluate', o.nodes.callbacks, this.job);
     const source = pluginAt<DatasetSource>(this.config, this.registry, 'evaluate', o.nodes.data, 'dataset');
     const data = await source.load(o.split);
     const train = o.split === 'train' ? data : await source.load('train');
@@ -51,12 +57,7 @@ export class EvaluateTask implements Task {
     try {
       const model = pluginAt<ModelModule>(this.config, this.registry, 'evaluate', o.nodes.model, 'model');
       const specs = model.parameters(() => 0);
-      for (const p of specs) {
-        const t = ckpt.params[p.name];
-        if (!t) throw new VidraError(`task.checkpoint: ${dir} has no parameter '${p.name}' for the model at '${o.nodes.model}'`);
-        const size = p.shape.reduce((a, b) => a * b, 1);
-        if (t.data.length !== size) throw new VidraError(`task.checkpoint: '${p.name}' has ${t.data.length} values in ${dir}, the model at '${o.nodes.model}' needs ${size}`);
-      }
+      checkCheckpointFits(ckpt.params, specs, { key: 'task.checkpoint', file, runDir: isFile ? dirname(dirname(file)) : resolve(o.checkpoint), modelPath: o.nodes.model, config: this.config });
       const plan = targetPlan(model, o.target, data, o.metrics.includes('retrieval'));
       const engine = engineOptions(this.config);
       const forward = await ForwardRunner.create(model, specs, o.batch_size, { device: engine.device, threads: engine.threads, notice: (l) => this.job.log.warn(l) });
@@ -67,6 +68,7 @@ export class EvaluateTask implements Task {
       appendFileSync(join(this.job.outputDir, 'metrics.jsonl'), `${JSON.stringify({ ...result, time: new Date().toISOString() })}\n`);
       writeFileAtomic(join(this.job.outputDir, 'metrics.json'), `${JSON.stringify(result, null, 2)}\n`);
       this.job.log.info(`${o.split}: ${Object.entries(values).map(([k, v]) => `${k}=${v.toFixed(4)}`).join(' ')}`);
+      await callbacks.fire('after_eval', { step: ckpt.step, values, split: o.split, parameters: () => ckpt.params });
       return values;
     } finally {
       data.close();
@@ -82,7 +84,7 @@ export const plugin = definePlugin({
   schema: {
     type: 'object',
     properties: {
-      checkpoint: { type: 'string', description: 'the run directory of a train run (its checkpoints/ is read)' },
+      checkpoint: { type: 'string', description: 'a train or continual run directory (its checkpoints/last.safetensors is read), or a weights file such as <run dir>/checkpoints/best.safetensors' },
       split: { type: 'string', default: 'val' },
       batch_size: { type: 'integer', minimum: 1, default: 64 },
       target: { type: ['string', 'array'], items: { type: 'string' }, default: 'labels', description: 'as the train task’s: one target, or a list for a multi-head model' },
@@ -90,7 +92,11 @@ export const plugin = definePlugin({
       metrics: { type: 'array', items: { type: 'string' }, default: ['map', 'segment_map'] },
       nodes: {
         type: 'object',
-        properties: { data: { type: 'string', default: 'data' }, model: { type: 'string', default: 'model.head' } },
+        properties: {
+          data: { type: 'string', default: 'data' },
+          model: { type: 'string', default: 'model.head' },
+          callbacks: { type: ['string', 'null'], default: 'callbacks', description: 'a map of callback nodes (the callbacks group); absent: none' },
+        },
         additionalProperties: false,
         default: {},
       },

@@ -18,6 +18,11 @@ export function pluginAt<T>(config: Config, registry: PluginRegistry, task: stri
   if (node.kind !== 'dict' || !node.entries.has('_target_')) {
     throw new VidraError(`'${path}' must name a ${kind} plugin with _target_ (set task.nodes.${nodesKey(kind)} to the node that does)`);
   }
+  return pluginIn<T>(node, registry, path, kind);
+}
+
+/** Builds the plugin of a resolved node (e.g. one the task completed); `path` names it in errors. */
+export function pluginIn<T>(node: DictNode, registry: PluginRegistry, path: string, kind: PluginKind): T {
   return instantiate<T>(node, { container: container.createChildContainer(), registry, kind, path }) as T;
 }
 

@@ -4,7 +4,9 @@ import type { Config } from '../../core/config/config.ts';
 import type { LossModule, ModelModule, OptimizerModule, ScheduleModule } from '../../core/engine/modules.ts';
 import type { Device, GraphOptimization } from '../../core/engine/session.ts';
 import type { PluginRegistry } from '../../core/plugins/registry.ts';
-import { pluginAt } from './plugin-nodes.ts';
+import { merge } from '../../core/config/merge.ts';
+import { fromPlain, type DictNode } from '../../core/config/node.ts';
+import { pluginAt, pluginIn } from './plugin-nodes.ts';
 
 /** The `engine` node (conf/engine): where and how the compiled graphs run. */
 export interface EngineOptions {
@@ -38,12 +40,46 @@ export interface TrainingPlugins {
   lrAt(step: number): number;
 }
 
-/** Builds the plugins of `nodes`; a scheduler node that is absent from the config means a constant lr. */
-export function trainingPlugins(config: Config, registry: PluginRegistry, task: string, nodes: TrainingNodes): TrainingPlugins {
+/** How long the run is, counted from the data it loaded: what a schedule's `total_steps` must follow. */
+export interface RunLength {
+  steps: number;
+  /** Samples in the training split as loaded. */
+  samples: number;
+  /** How the count came about, for the warning (e.g. `task.epochs=10 × 9 batches: 300 training samples // task.batch_size=32`). */
+  explain: string;
+  info(line: string): void;
+  warn(line: string): void;
+}
+
+/**
+ * Builds the plugins of `nodes`; a scheduler node that is absent from the config means a constant lr. With
+ * `run`, a schedule whose `total_steps` is null gets the run's length, and one whose number disagrees is a warning.
+ */
+export function trainingPlugins(config: Config, registry: PluginRegistry, task: string, nodes: TrainingNodes, run?: RunLength): TrainingPlugins {
   const model = pluginAt<ModelModule>(config, registry, task, nodes.model, 'model');
   const loss = pluginAt<LossModule>(config, registry, task, nodes.loss, 'loss');
   const optimizer = pluginAt<OptimizerModule>(config, registry, task, nodes.optimizer, 'optimizer');
-  const schedule = nodes.scheduler && config.has(nodes.scheduler) ? pluginAt<ScheduleModule>(config, registry, task, nodes.scheduler, 'scheduler') : null;
+  const schedule = nodes.scheduler && config.has(nodes.scheduler) ? scheduleAt(config, registry, task, nodes.scheduler, run) : null;
+  if (schedule?.describe && run) run.info(`${nodes.scheduler}: ${String(config.select(`${nodes.scheduler}._target_`))} over ${schedule.describe()}`);
   const baseLr = Number(config.get(`${nodes.optimizer}.lr`));
   return { model, loss, optimizer, lrAt: (step) => baseLr * (schedule ? schedule.factor(step) : 1) };
+}
+
+function scheduleAt(config: Config, registry: PluginRegistry, task: string, path: string, run: RunLength | undefined): ScheduleModule {
+  const node = config.resolvedNode(path);
+  const total = node.kind === 'dict' ? node.entries.get('total_steps') : undefined;
+  if (!run || total?.kind !== 'value') return pluginAt<ScheduleModule>(config, registry, task, path, 'scheduler');
+  if (total.type === 'null') {
+    run.info(`${path}.total_steps: ${run.steps} optimizer steps, counted from the data (${run.explain})`);
+    return pluginIn<ScheduleModule>(merge(node, fromPlain({ total_steps: run.steps })) as DictNode, registry, path, 'scheduler');
+  }
+  if (total.value !== run.steps) {
+    const declared = config.select('data.train_size', { default: null });
+    run.warn(
+      `${path}.total_steps is ${String(total.value)}, but this run takes ${run.steps} optimizer steps (${run.explain})` +
+        `${declared !== null && declared !== run.samples ? `; data.train_size says ${String(declared)} training samples, the split has ${run.samples}` : ''}` +
+        `: the schedule does not follow the run (${path}.total_steps=null follows it)`,
+    );
+  }
+  return pluginAt<ScheduleModule>(config, registry, task, path, 'scheduler');
 }

@@ -2,10 +2,11 @@ import { appendFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Config } from '../../core/config/config.ts';
 import { VidraError } from '../../core/config/errors.ts';
+import { trainSteps } from '../../core/config/resolvers.ts';
 import { ForwardRunner } from '../../core/engine/forward.ts';
 import type { LossModule, ModelModule } from '../../core/engine/modules.ts';
-import { loadCheckpoint, saveCheckpoint } from '../../core/engine/safetensors.ts';
-import { TrainStepRunner } from '../../core/engine/train-step.ts';
+import { LAST_CHECKPOINT, loadCheckpoint, saveCheckpoint, weightsFile } from '../../core/engine/safetensors.ts';
+import { NonFiniteLossError, TrainStepRunner } from '../../core/engine/train-step.ts';
 import { writeFileAtomic } from '../../core/run/atomic.ts';
 import { inject, injectable } from '../../core/plugins/di.ts';
 import type { JobContext, Task } from '../../core/plugins/interfaces.ts';
@@ -15,6 +16,11 @@ import { pickInput, type Dataset, type DatasetBatch, type DatasetSource, type In
 import { batchReader, type BatchReader } from '../datasets/prefetch.ts';
 import { concatTyped } from './arrays.ts';
 import { scoreModel, targetPlan, type TargetPlan } from './scoring.ts';
+import { CHECKPOINT_SCHEMA, type CheckpointOptions } from '../callbacks/checkpoint.ts';
+import { TASK_EVENTS, type Callback } from '../callbacks/events.ts';
+import { taskCallbacks } from './callback-nodes.ts';
+import { checkCheckpointFits } from './checkpoint-fit.ts';
+import { checkFit, checkLoadedFit } from './fit-check.ts';
 import { pluginAt, pluginNamed } from './plugin-nodes.ts';
 import { Progress } from './progress.ts';
 import { engineOptions, jobSeed, runnerOptions, trainingPlugins, type EngineOptions } from './setup.ts';
@@ -26,7 +32,7 @@ interface TrainOptions {
   batch_size: number;
   eval_batch_size: number;
   eval_every: number;
-  checkpoint_every: number;
+  checkpoint: CheckpointOptions;
   resume: string | null;
   log_every: number;
   prefetch: number;
@@ -35,15 +41,17 @@ interface TrainOptions {
   target: string | string[];
   metrics: string[];
   forecast_samples: number;
-  nodes: { data: string; model: string; loss: string; optimizer: string; scheduler: string | null };
+  nodes: { data: string; model: string; loss: string; optimizer: string; scheduler: string | null; callbacks: string | null };
 }
 
 /**
  * Trains a model head on precomputed features: the dataset, model, loss, optimizer and schedule are the
  * plugin nodes named in `nodes`; every optimizer step is one compiled ONNX graph (core/engine/train-step.ts).
- * Writes `metrics.jsonl` (one line per logged step and per evaluation), `metrics.json` (the final values),
- * and `checkpoints/checkpoint.safetensors` every `checkpoint_every` epochs; `resume: true` continues from
- * that checkpoint bit-exactly. Same config and seed → identical metrics (apart from the `time` field).
+ * Writes `metrics.jsonl` (one line per logged step and per evaluation), `metrics.json` (the final values), and
+ * checkpoints through the `checkpoint` callback built from `checkpoint` (`checkpoints/last.safetensors` and
+ * `last.optim.safetensors`, `best`, `epoch_<N>`); `resume: <run dir>` continues from its `last` bit-exactly. Fires
+ * the callback events (plugins/callbacks/events.ts) at the callbacks of `nodes.callbacks`. Same config and seed →
+ * identical metrics (apart from the `time` field).
  */
 @injectable()
 export class TrainTask implements Task {
@@ -87,7 +95,16 @@ export class TrainTask implements Task {
   ): Promise<Record<string, unknown>> {
     const o = this.options;
     const { log } = this.job;
-    const { model, loss, optimizer, lrAt } = trainingPlugins(this.config, this.registry, 'train', o.nodes);
+    const perEpoch = Math.floor(train.length / o.batch_size);
+    const run = {
+      steps: trainSteps(o.epochs, train.length, o.batch_size, o.max_steps)!,
+      samples: train.length,
+      explain: `task.epochs=${o.epochs} × ${perEpoch} batches: ${train.length} training samples // task.batch_size=${o.batch_size}${o.max_steps !== null ? `, capped by task.max_steps=${o.max_steps}` : ''}`,
+      info: (l: string) => log.info(l),
+      warn: (l: string) => log.warn(l),
+    };
+    const { model, loss, optimizer, lrAt } = trainingPlugins(this.config, this.registry, 'train', o.nodes, run);
+    checkLoadedFit(train, o.train_split, model, o.nodes, this.config.select(`${o.nodes.data}.feature_dim`, { default: null }));
     // Contrastive losses (targetKind 'none') pair the model's two outputs and read no target; a multi-head
     // model's loss (index_columns) reads several targets laid out over its logit sections.
     const plan = targetPlan(model, o.target, train, loss.targetKind === 'none');
@@ -129,15 +146,25 @@ export class TrainTask implements Task {
     );
     this.job.record('engine', { provider: runner.provider, device: engine.device ?? 'auto', steps_per_run: K });
 
+    const evaluates = evalSet !== null && o.metrics.length > 0;
+    if (o.checkpoint.monitor !== null && !evaluates) {
+      throw new VidraError(`task.checkpoint.monitor=${o.checkpoint.monitor}: best.safetensors follows an evaluation value, and this run evaluates nothing (set task.eval_split and task.metrics, or task.checkpoint.monitor=null)`);
+    }
+    const callbacks = taskCallbacks(this.config, this.registry, 'train', o.nodes.callbacks, this.job, {
+      fired: evaluates ? TASK_EVENTS.train : TASK_EVENTS.train.filter((e) => e !== 'after_eval'),
+      builtIn: [pluginNamed<Callback>(this.registry, 'callback', 'checkpoint', { ...o.checkpoint })],
+    });
     const ckptDir = join(this.job.outputDir, 'checkpoints');
     let startEpoch = 0;
     let startBatch = 0;
     if (o.resume !== null) {
       const from = join(resolve(o.resume), 'checkpoints');
-      if (!existsSync(join(from, 'checkpoint.safetensors'))) {
-        throw new VidraError(`task.resume: ${join(from, 'checkpoint.safetensors')} does not exist (task.resume names the run directory to continue)`);
+      const lastFile = join(from, weightsFile(LAST_CHECKPOINT));
+      if (!existsSync(lastFile)) {
+        throw new VidraError(`task.resume: ${lastFile} does not exist (task.resume names the run directory to continue)`);
       }
       const ckpt = loadCheckpoint(from);
+      checkCheckpointFits(ckpt.params, runner.compiled.params, { key: 'task.resume', file: lastFile, runDir: resolve(o.resume), modelPath: o.nodes.model, config: this.config });
       runner.restore(
         Object.fromEntries(Object.entries(ckpt.params).map(([k, t]) => [k, t.data as Float32Array])),
         Object.fromEntries(Object.entries(ckpt.optimizerState).map(([k, t]) => [k, t.data as Float32Array])),
@@ -159,6 +186,9 @@ export class TrainTask implements Task {
     let computeMs = 0;
     // One stream over every epoch left: reading runs ahead through evaluations and checkpoints too.
     const stream = reader.read(orderFrom(sampler, startEpoch, startBatch, o.epochs));
+    const firstStep = runner.step;
+    const parameters = () => runner.parameters();
+    await callbacks.fire('before_training', { step: runner.step, epoch: startEpoch, parameters });
 
     for (let epoch = startEpoch; epoch < o.epochs && runner.step < totalSteps; epoch++) {
       // The batches themselves come in order from `stream`; here they are only counted.
@@ -178,14 +208,20 @@ export class TrainTask implements Task {
               : targetArray(loss.targetKind, read.map((r) => r.targets[target]!.data));
         const lrs = read.map((_, k) => lrAt(runner.step + k + 1));
         const t1 = performance.now();
-        const losses = await runner.run({ inputs, targets, lrs });
+        const losses = await runner.run({ inputs, targets, lrs }).catch((err: unknown) => {
+          // The diverging run's update was dropped: save the parameters it started from, where resuming continues.
+          if (!(err instanceof NonFiniteLossError)) throw err;
+          const file = saveCheckpoint(ckptDir, { params: runner.parameters(), optimizerState: runner.optimizerState(), step: runner.step, optimizer: o.nodes.optimizer, extra: { epoch, batch: b } });
+          throw new NonFiniteLossError(`${err.message} (the parameters of step ${runner.step}, the last good one, are saved in ${file}; task.resume=${this.job.outputDir} continues from there)`, err.step);
+        });
         const t2 = performance.now();
         dataMs += t1 - t0;
         computeMs += t2 - t1;
-        losses.forEach((l, k) => {
+        for (const [k, l] of losses.entries()) {
           const step = runner.step - K + k + 1;
           if (step % o.log_every === 0 || step === totalSteps) emit({ step, epoch, loss: l, lr: lrs[k] });
-        });
+          await callbacks.fire('after_training_iteration', { step, epoch, loss: l, lr: lrs[k], parameters });
+        }
         progress.tick(runner.step, losses[losses.length - 1]!);
       }
       log.info(`epoch ${epoch}: data ${dataMs.toFixed(0)} ms, compute ${computeMs.toFixed(0)} ms`);
@@ -195,14 +231,34 @@ export class TrainTask implements Task {
         last = await this.evaluate(model, runner, evalSet, train, plan, seed);
         emit({ step: runner.step, epoch, split: o.eval_split, ...last });
         log.info(`eval after epoch ${epoch}: ${Object.entries(last).map(([k, v]) => `${k}=${v.toFixed(4)}`).join(' ')}`);
+        await callbacks.fire('after_eval', { step: runner.step, epoch, values: last, split: o.eval_split, parameters });
       }
-      if ((epoch + 1) % o.checkpoint_every === 0 || isLast) {
-        // Where to continue: the next batch of this epoch when max_steps stopped it early, else the next epoch.
-        const next = b >= numBatches ? { epoch: epoch + 1, batch: 0 } : { epoch, batch: b };
-        saveCheckpoint(ckptDir, { params: runner.parameters(), optimizerState: runner.optimizerState(), step: runner.step, optimizer: o.nodes.optimizer, extra: next });
+      // Where to continue: the next batch of this epoch when max_steps stopped it early, else the next epoch.
+      const next = b >= numBatches ? { epoch: epoch + 1, batch: 0 } : { epoch, batch: b };
+      const trainingState = () => ({ optimizerState: runner.optimizerState(), optimizer: o.nodes.optimizer, extra: next });
+      await callbacks.fire('after_training_epoch', { step: runner.step, epoch, last: isLast || callbacks.stopReason !== null, parameters, trainingState });
+      if (callbacks.stopReason !== null) {
+        log.info(`stopped after epoch ${epoch}: ${callbacks.stopReason}`);
+        emit({ step: runner.step, epoch, stopped: callbacks.stopReason });
+        break;
       }
     }
     progress.done();
+    if (runner.step === firstStep && o.resume !== null) {
+      // The checkpoint already reached task.epochs / task.max_steps: its model is evaluated, so metrics.json is right.
+      const ends = `task.epochs=${o.epochs}${o.max_steps === null ? '' : `, task.max_steps=${o.max_steps}`}`;
+      log.warn(`nothing left to train: the checkpoint is at step ${runner.step} (epoch ${startEpoch}, batch ${startBatch}) and this run ends at step ${totalSteps} (${ends}); its model is evaluated as it is`);
+      const epoch = startEpoch - (startBatch === 0 ? 1 : 0);
+      if (evaluates) {
+        last = await this.evaluate(model, runner, evalSet!, train, plan, seed);
+        emit({ step: runner.step, epoch, split: o.eval_split, ...last });
+        await callbacks.fire('after_eval', { step: runner.step, epoch, values: last, split: o.eval_split, parameters });
+      }
+      // This run directory gets the checkpoint too, as it is, so that it is complete (task=evaluate, task.resume).
+      const trainingState = () => ({ optimizerState: runner.optimizerState(), optimizer: o.nodes.optimizer, extra: { epoch: startEpoch, batch: startBatch } });
+      await callbacks.fire('after_training_epoch', { step: runner.step, epoch, last: true, parameters, trainingState });
+    }
+    await callbacks.fire('after_training', { step: runner.step, parameters });
     const final = { step: runner.step, ...last };
     writeFileAtomic(join(this.job.outputDir, 'metrics.json'), `${JSON.stringify(final, null, 2)}\n`);
     return final;
@@ -252,10 +308,11 @@ export const plugin = definePlugin({
     properties: {
       epochs: { type: 'integer', minimum: 1, default: 1 },
       max_steps: { type: ['integer', 'null'], minimum: 1, default: null, description: 'stop after this many optimizer steps' },
+      total_steps: { type: ['integer', 'null'], minimum: 1, default: null, description: 'derived: the run\'s optimizer steps (${train_steps:...}), read by the schedule' },
       batch_size: { type: 'integer', minimum: 1, default: 32 },
       eval_batch_size: { type: 'integer', minimum: 1, default: 64 },
       eval_every: { type: 'integer', minimum: 1, default: 1, description: 'evaluate every k epochs (and after the last)' },
-      checkpoint_every: { type: 'integer', minimum: 1, default: 1, description: 'checkpoint every k epochs (and after the last)' },
+      checkpoint: { ...CHECKPOINT_SCHEMA, default: {}, description: 'the checkpoint callback: last/best/epoch_<N>.safetensors in checkpoints/' },
       resume: { type: ['string', 'null'], default: null, description: 'a run directory whose checkpoints/ this run continues from (bit-exactly)' },
       log_every: { type: 'integer', minimum: 1, default: 10, description: 'write a metrics.jsonl line every k steps' },
       prefetch: { type: 'integer', minimum: 0, default: 2, description: 'training batches read ahead in a worker thread (0: read in the main thread when needed)' },
@@ -277,6 +334,7 @@ export const plugin = definePlugin({
           loss: { type: 'string', default: 'loss' },
           optimizer: { type: 'string', default: 'optim' },
           scheduler: { type: ['string', 'null'], default: 'scheduler' },
+          callbacks: { type: ['string', 'null'], default: 'callbacks', description: 'a map of callback nodes (the callbacks group); absent: none' },
         },
         additionalProperties: false,
         default: {},
@@ -286,4 +344,5 @@ export const plugin = definePlugin({
     additionalProperties: false,
   },
   create: TrainTask,
+  check: checkFit,
 });

@@ -101,7 +101,7 @@ describe('custom resolvers get typed arguments', () => {
   it('rejects an unknown resolver, listing the registered ones with a suggestion', () => {
     const c = new Config(dict({ a: at(2, '${oc.enx:HOME}') }));
     expect(thrown(() => c.get('a')).message).toBe(
-      "conf/config.yaml:2:3: Unsupported interpolation type 'oc.enx'. Registered resolvers: now, oc.create, oc.decode, oc.deprecated, oc.dict.keys, oc.dict.values, oc.env, oc.select, vidra (in '${oc.enx:HOME}' at 'a'). Did you mean 'oc.env'?",
+      "conf/config.yaml:2:3: Unsupported interpolation type 'oc.enx'. Registered resolvers: now, oc.create, oc.decode, oc.deprecated, oc.dict.keys, oc.dict.values, oc.env, oc.select, train_steps, vidra (in '${oc.enx:HOME}' at 'a'). Did you mean 'oc.env'?",
     );
   });
 

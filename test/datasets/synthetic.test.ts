@@ -165,7 +165,19 @@ describe('dataset plugins register and validate like every plugin', () => {
       expect(Object.keys(out).length, def.name).toBeGreaterThan(1);
     }
     const node = fromPlain({}, { file: 'test', line: 1, col: 1 }) as DictNode;
-    expect(validatePluginNode({ path: 'data', node, def: syntheticPlugin })).toEqual({ batch_size: 32, kind: 'animal_kingdom', root: null, seed: 0, split: null, loader: {}, backbone: null });
+    expect(validatePluginNode({ path: 'data', node, def: syntheticPlugin })).toEqual({
+      batch_size: 32,
+      feature_dim: null,
+      num_classes: null,
+      train_size: null,
+      multi_label: null,
+      kind: 'animal_kingdom',
+      root: null,
+      seed: 0,
+      split: null,
+      loader: {},
+      backbone: null,
+    });
   });
 });
 

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  CHECKPOINT_FILE,
   deserializeSafetensors,
   loadCheckpoint,
+  loadWeights,
   readSafetensors,
   saveCheckpoint,
   serializeSafetensors,
@@ -193,21 +193,30 @@ describe('checkpoints', () => {
     extra: { epoch: 3, best_map: 0.41 },
   });
 
-  it('round trip: parameters by name, state as <param>.<state>, step, optimizer, extra', () => {
+  it('round trip: a weights-only state dict, and the optimizer state with step, optimizer and extra beside it', () => {
     const dir = join(tmp(), 'ckpt', 'step_1234');
     const path = saveCheckpoint(dir, ckpt());
-    expect(path).toBe(join(dir, CHECKPOINT_FILE));
-    const raw = readSafetensors(path);
-    expect(Object.keys(raw.tensors).sort()).toEqual(['head.bias', 'head.bias.exp_avg', 'head.bias.exp_avg_sq', 'head.weight', 'head.weight.exp_avg', 'head.weight.exp_avg_sq', 'logit_scale']);
-    expect(raw.metadata).toEqual({
-      format: 'pt',
-      step: '1234',
-      optimizer: 'adamw',
-      params: '["head.weight","head.bias","logit_scale"]',
-      optimizer_state: '["head.weight.exp_avg","head.weight.exp_avg_sq","head.bias.exp_avg","head.bias.exp_avg_sq"]',
-      extra: '{"epoch":3,"best_map":0.41}',
-    });
+    expect(path).toBe(join(dir, 'last.safetensors'));
+    expect(readdirSync(dir).sort()).toEqual(['last.optim.safetensors', 'last.safetensors']);
+    // Exactly the parameters: what load_state_dict(strict=True) accepts.
+    const weights = readSafetensors(path);
+    expect(Object.keys(weights.tensors).sort()).toEqual(['head.bias', 'head.weight', 'logit_scale']);
+    expect(weights.metadata).toEqual({ format: 'pt', step: '1234' });
+    const state = readSafetensors(join(dir, 'last.optim.safetensors'));
+    expect(Object.keys(state.tensors).sort()).toEqual(['head.bias.exp_avg', 'head.bias.exp_avg_sq', 'head.weight.exp_avg', 'head.weight.exp_avg_sq']);
+    expect(state.metadata).toEqual({ format: 'pt', step: '1234', optimizer: 'adamw', extra: '{"epoch":3,"best_map":0.41}' });
     expect(loadCheckpoint(dir)).toEqual(ckpt());
+    expect(loadWeights(path)).toEqual({ params: ckpt().params, step: 1234 });
+  });
+
+  it('writes a named checkpoint beside last, and refuses one whose two files are of different steps', () => {
+    const dir = tmp();
+    expect(saveCheckpoint(dir, ckpt(), 'epoch_3')).toBe(join(dir, 'epoch_3.safetensors'));
+    expect(loadCheckpoint(dir, 'epoch_3').step).toBe(1234);
+    saveCheckpoint(dir, ckpt());
+    saveCheckpoint(join(dir, 'later'), { ...ckpt(), step: 1300 });
+    writeFileSync(join(dir, 'last.safetensors'), readFileSync(join(dir, 'later', 'last.safetensors')));
+    expect(() => loadCheckpoint(dir)).toThrow(`'${join(dir, 'last.safetensors')}' is at step 1300 but '${join(dir, 'last.optim.safetensors')}' at step 1234: the checkpoint was not saved whole`);
   });
 
   it('takes what TrainStepRunner gives: {shape, data} without dtype, state as <param>.<state>', () => {
@@ -229,8 +238,8 @@ describe('checkpoints', () => {
 
   it('a plain safetensors file is not a checkpoint', () => {
     const dir = tmp();
-    writeSafetensors(join(dir, CHECKPOINT_FILE), { w: f32([1], [1]) });
-    expect(() => loadCheckpoint(dir)).toThrow(`'${join(dir, CHECKPOINT_FILE)}' is not a Vidra checkpoint: the metadata 'step' is undefined, not a step count`);
+    writeSafetensors(join(dir, 'last.safetensors'), { w: f32([1], [1]) });
+    expect(() => loadCheckpoint(dir)).toThrow(`'${join(dir, 'last.safetensors')}' is not a Vidra checkpoint: the metadata 'step' is undefined, not a step count`);
   });
 });
 
@@ -291,11 +300,11 @@ describe('Python reads the files', () => {
       expect(got.tensors).toEqual({
         'fc.weight': { dtype: 'float32', shape: [2, 3], values: [1, 2, 3, 4, 5, 6] },
         'fc.bias': { dtype: 'float64', shape: [3], values: [0.1, 0.2, 0.3] },
-        'fc.weight.momentum_buffer': { dtype: 'float32', shape: [2, 3], values: [6, 5, 4, 3, 2, 1] },
       });
-      expect(got.metadata.step).toBe('42');
-      expect(got.metadata.format).toBe('pt');
-      expect(JSON.parse(got.metadata.params!)).toEqual(['fc.weight', 'fc.bias']);
+      expect(got.metadata).toEqual({ format: 'pt', step: '42' });
+      const state = run(join(dir, 'last.optim.safetensors'));
+      expect(state.tensors).toEqual({ 'fc.weight.momentum_buffer': { dtype: 'float32', shape: [2, 3], values: [6, 5, 4, 3, 2, 1] } });
+      expect(state.metadata).toMatchObject({ step: '42', optimizer: 'sgd' });
       expect(run(join(dir, 'counts.safetensors')).tensors.counts).toEqual({ dtype: 'int64', shape: [2], values: [7, -3] });
     },
   );

@@ -180,7 +180,7 @@ describe('a NaN or infinite loss stops training with the step number', () => {
     expect(err).toBeInstanceOf(NonFiniteLossError);
     expect((err as NonFiniteLossError).step).toBe(2);
     expect((err as Error).message).toBe(
-      'the loss is NaN at step 2; lower optim.lr, check the data, or use a stable loss (the parameters are kept as of step 1)',
+      'the loss is NaN at step 2; lower optim.lr, check the data, or use a stable loss',
     );
     expect(runner.parameters()).toEqual(good);
     expect(runner.step).toBe(1);

@@ -123,9 +123,11 @@ describe('scheduler plugins from config', () => {
     expect(build('_target_: constant\n').factor(7)).toBe(1);
   });
 
-  it('total_steps and step_size are required; unknown keys are refused', () => {
-    expect(() => build('_target_: cosine_warmup\nwarmup_steps: 5\n')).toThrow(ValidationError);
-    expect(() => build('_target_: linear_warmup\nwarmup_steps: 5\n')).toThrow(/total_steps/);
+  it('total_steps must be filled in (by the config or the task) and step_size is required; unknown keys are refused', () => {
+    expect(() => build('_target_: cosine_warmup\nwarmup_steps: 5\n')).toThrow(
+      "cosine_warmup: total_steps is null and no task filled it in from the run's length (set scheduler.total_steps to the run's optimizer steps)",
+    );
+    expect(() => build('_target_: linear_warmup\nwarmup_steps: 5\ntotal_steps: null\n')).toThrow(/linear_warmup: total_steps is null/);
     expect(() => build('_target_: step\ngamma: 0.5\n')).toThrow(/step_size/);
     expect(() => build('_target_: cosine_warmup\ntotal_steps: 10\nwarmup: 5\n')).toThrow(ValidationError);
   });

@@ -1,9 +1,11 @@
 // The continual task end to end through the CLI: the ego4d_continual experiment on synthetic Ego4D-format user
 // streams, with each strategy, the online and continual metrics, determinism and the errors it gives.
-import { existsSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readSafetensors } from '../../core/engine/safetensors.ts';
 import { experimentDir, jsonLines, withoutTime } from '../helpers/experiment.ts';
+import { headParameterNames } from '../helpers/state-dict.ts';
 
 const T = 120_000;
 const { dir, vidra, read } = experimentDir('continual');
@@ -45,7 +47,9 @@ describe('continual: user streams with finetune, replay and ewc', () => {
     expect((evals.at(-1)!['continual/verb/accuracy'] as unknown as number[]).every((a) => a > 0 && a <= 1)).toBe(true);
     for (const l of steps) expect(Object.keys(l).filter((k) => k.startsWith('online/'))).toEqual(['online/acc_verb', 'online/acc_noun', 'online/acc_action']);
     expect(jsonLines(read('runs/m/finetune/metrics.jsonl')).filter((l) => l.phase === 'stream').every((l) => l.memory === 0)).toBe(true);
-    expect(existsSync(join(dir, 'runs/m/replay/checkpoints/checkpoint.safetensors'))).toBe(true);
+    // The final model: a weights-only state dict (exactly the head's parameters) and its optimizer state beside it.
+    expect(readdirSync(join(dir, 'runs/m/replay/checkpoints')).sort()).toEqual(['last.optim.safetensors', 'last.safetensors']);
+    expect(Object.keys(readSafetensors(join(dir, 'runs/m/replay/checkpoints/last.safetensors')).tensors).sort()).toEqual(headParameterNames(join(dir, 'runs/m/replay')));
   });
 
   it('is deterministic: the same config and seed give the same metrics.jsonl', { timeout: T }, async () => {
@@ -68,14 +72,43 @@ describe('continual: user streams with finetune, replay and ewc', () => {
     expect(metricsOf('runs/online').steps).toBe(153);
   });
 
+  it('fires the callback events: metrics_logger logs stream steps (by user) and stream evaluations; a stop request is ignored', { timeout: T }, async () => {
+    const r = await vidra([
+      '+experiment=ego4d_continual',
+      'strategy=finetune',
+      'task.log_every=50',
+      '+callbacks=[metrics_logger,early_stopping]',
+      'callbacks.metrics_logger.format=jsonl',
+      'callbacks.metrics_logger.log_every=50',
+      'callbacks.early_stopping.monitor=continual/verb/stream_acc',
+      'callbacks.early_stopping.patience=1',
+      'callbacks.early_stopping.mode=min',
+      'vidra.run.dir=runs/cb',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const task = jsonLines(withoutTime(read('runs/cb/metrics.jsonl')));
+    const logged = jsonLines(read('runs/cb/metrics_log.jsonl'));
+    const steps = task.filter((l) => l.phase === 'stream' && (l.step as number) % 50 === 0);
+    expect(logged.filter((l) => l.loss !== undefined)).toEqual(steps.map((l) => ({ step: l.step, experience: l.user, loss: l.loss, lr: 1e-3 })));
+    const evals = task.filter((l) => l.phase === 'eval');
+    expect(logged.filter((l) => l.split === 'test').map(({ step: _s, split: _p, ...v }) => v)).toEqual(evals.map(({ phase: _p, after_user: _u, ...v }) => v));
+    // early_stopping asks to stop at the second evaluation; the stream goes on, and the log says so once.
+    expect(metricsOf('runs/cb').steps).toBe(153);
+    expect(read('runs/cb/job.log').match(/the continual task does not stop early; ignored: early_stopping: continual\/verb\/stream_acc has not improved/g)).toHaveLength(1);
+  });
+
   it('says what to fix', { timeout: T }, async () => {
     const target = await vidra(['+experiment=ego4d_continual', 'task.target=[verb]']);
     expect(target.code).toBe(1);
     expect(target.stderr).toContain('task.target [verb] gives 1 target columns (verb: 1), but the model has 2 logit sections (12, 20)');
+    // A loss that does not fit the data and model is refused before the run starts (plugins/tasks/fit-check.ts).
     const loss = await vidra(['+experiment=ego4d_continual', 'loss=bce']);
-    expect(loss.code).toBe(1);
-    expect(loss.stderr).toContain('use a multi-head model with loss multi_ce');
-    const split = await vidra(['+experiment=ego4d_continual', 'data=synthetic_animal_kingdom', 'task.stream_split=train', 'task.pretrain_split=null']);
+    expect(loss.code).toBe(2);
+    expect(loss.stderr).toContain(
+      'loss: the bce loss reads multi-hot labels, but the data gives class indices for each head of a multi-head model (data.multi_label=false); choose a loss for class indices for each head of a multi-head model: loss=multi_ce',
+    );
+    // data.multi_label=null: no declared label kind, so the stream check is the one that speaks.
+    const split = await vidra(['+experiment=ego4d_continual', 'data=synthetic_animal_kingdom', 'data.multi_label=null', 'task.stream_split=train', 'task.pretrain_split=null']);
     expect(split.code).toBe(1);
     expect(split.stderr).toContain("the 'train' split has no user streams");
   });

@@ -1,9 +1,10 @@
 // The bundled default experiment, end to end through the CLI: synthetic Animal Kingdom-format data
 // generated into the project's cache, a head trained by compiled ONNX steps, evaluated and checkpointed.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { loadCheckpoint } from '../../core/engine/safetensors.ts';
 import { experimentDir, jsonLines as lines, withoutTime } from '../helpers/experiment.ts';
 
 const T = 120_000;
@@ -30,7 +31,7 @@ describe('the default experiment trains a long-tailed head on synthetic features
     expect(train.map((l) => l.step)).toEqual([10, 20, 30, 40, 50, 60, 70, 80, 90]);
     expect(train[0]!.loss as number).toBeGreaterThan(train[train.length - 1]!.loss as number);
 
-    expect(existsSync(join(dir, 'runs/a/checkpoints/checkpoint.safetensors'))).toBe(true);
+    expect(readdirSync(join(dir, 'runs/a/checkpoints')).sort()).toEqual(['last.optim.safetensors', 'last.safetensors']);
     expect(parseYaml(read('runs/a/.vidra/vidra.yaml')).recorded).toEqual({ engine: { provider: 'cpu', device: 'auto', steps_per_run: 1 } });
     expect(JSON.parse(read('runs/a/status.json'))).toMatchObject({ status: 'completed', result: metrics });
 
@@ -39,7 +40,9 @@ describe('the default experiment trains a long-tailed head on synthetic features
   });
 
   it('resumes from a run stopped mid-epoch and continues exactly as an uninterrupted run', { timeout: T }, async () => {
-    const stopped = await vidra(['vidra.run.dir=runs/stopped', 'task.max_steps=50']);
+    // max_steps sets the schedule's length too (transformers' num_training_steps): keep the full run's 90 steps
+    // so that the stopped run is the first 50 steps of the uninterrupted one.
+    const stopped = await vidra(['vidra.run.dir=runs/stopped', 'task.max_steps=50', 'scheduler.total_steps=90']);
     expect(stopped.code, stopped.stderr).toBe(0);
     const resumed = await vidra(['vidra.run.dir=runs/resumed', 'task.resume=runs/stopped']);
     expect(resumed.code, resumed.stderr).toBe(0);
@@ -58,7 +61,56 @@ describe('the default experiment trains a long-tailed head on synthetic features
     expect(JSON.parse(read('runs/bad/status.json')).status).toBe('failed');
     const missing = await vidra(['vidra.run.dir=runs/bad2', 'task.resume=runs/nowhere']);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toContain(`task.resume: ${join(dir, 'runs/nowhere/checkpoints/checkpoint.safetensors')} does not exist`);
+    expect(missing.stderr).toContain(`task.resume: ${join(dir, 'runs/nowhere/checkpoints/last.safetensors')} does not exist (task.resume names the run directory to continue)`);
+  });
+
+  it('a diverging step saves the last good parameters where the error says, and resuming continues from them', { timeout: T }, async () => {
+    // optim.lr=1e6 with 20 warmup steps overflows at step 11, in the second epoch (9 batches each): the epoch
+    // checkpoint is at step 9.
+    const r = await vidra(['vidra.run.dir=runs/diverged', 'task.epochs=3', 'optim.lr=1e6', 'scheduler.warmup_steps=20']);
+    expect(r.code).toBe(1);
+    const file = join(dir, 'runs/diverged/checkpoints/last.safetensors');
+    expect(r.stderr).toContain(
+      `the loss is Infinity at step 11; lower optim.lr, check the data, or use a stable loss (the parameters of step 10, the last good one, are saved in ${file}; task.resume=${join(dir, 'runs/diverged')} continues from there)`,
+    );
+    const ckpt = loadCheckpoint(join(dir, 'runs/diverged/checkpoints'));
+    expect(ckpt.step).toBe(10);
+    expect(ckpt.extra).toEqual({ epoch: 1, batch: 1 });
+    expect(Object.values(ckpt.params).every((t) => t.data.every(Number.isFinite))).toBe(true);
+    expect(JSON.parse(read('runs/diverged/status.json')).status).toBe('failed');
+    // Resuming continues from step 10 exactly: the same step diverges again, from the saved parameters.
+    const resumed = await vidra(['vidra.run.dir=runs/after-divergence', 'task.epochs=3', 'optim.lr=1e6', 'scheduler.warmup_steps=20', 'task.resume=runs/diverged']);
+    expect(resumed.code).toBe(1);
+    expect(read('runs/after-divergence/job.log')).toContain(`resumed from ${join(dir, 'runs/diverged/checkpoints')} at step 10 (epoch 1, batch 1)`);
+    expect(resumed.stderr).toContain('the loss is Infinity at step 11;');
+  });
+
+  it('resuming with another model width names the tensor and the config key that differ', { timeout: T }, async () => {
+    const base = await vidra(['vidra.run.dir=runs/w128', 'task.epochs=1']);
+    expect(base.code, base.stderr).toBe(0);
+    const r = await vidra(['vidra.run.dir=runs/w64', 'task.resume=runs/w128', 'model.head.width=64']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      `task.resume: the checkpoint tensor 'layers.0.weight' in ${join(dir, 'runs/w128/checkpoints/last.safetensors')} has shape [128, 32]; ` +
+        `the model at 'model.head' makes it [64, 32] (config keys that differ from ${join(dir, 'runs/w128/.vidra/config.yaml')}: model.head.width=64 here, 128 there)`,
+    );
+    expect(r.stderr).not.toContain('does not match data length');
+  });
+
+  it('resuming with fewer epochs than the checkpoint evaluates its model and says nothing was left to train', { timeout: T }, async () => {
+    const base = await vidra(['vidra.run.dir=runs/three', 'task.epochs=3']);
+    expect(base.code, base.stderr).toBe(0);
+    const r = await vidra(['vidra.run.dir=runs/two', 'task.resume=runs/three', 'task.epochs=2']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(read('runs/two/job.log')).toContain(
+      'nothing left to train: the checkpoint is at step 27 (epoch 3, batch 0) and this run ends at step 18 (task.epochs=2); its model is evaluated as it is',
+    );
+    expect(read('runs/two/metrics.json')).toBe(read('runs/three/metrics.json'));
+    const evals = lines(read('runs/two/metrics.jsonl'));
+    expect(evals).toHaveLength(1);
+    expect(evals[0]).toMatchObject({ step: 27, epoch: 2, split: 'val' });
+    // Its run directory holds the checkpoint as it was: the same bytes, so it evaluates and resumes like the original.
+    for (const f of ['last.safetensors', 'last.optim.safetensors']) expect(readFileSync(join(dir, 'runs/two/checkpoints', f)).equals(readFileSync(join(dir, 'runs/three/checkpoints', f)))).toBe(true);
   });
 
   it('make_user_splits writes disjoint per-user splits of the synthetic Ego4D data', { timeout: T }, async () => {
@@ -96,7 +148,9 @@ describe('the default experiment trains a long-tailed head on synthetic features
     expect(JSON.parse(read('runs/eval/metrics.json'))).toEqual({ ...trained, split: 'val' });
     const missing = await vidra(['task=evaluate', 'task.checkpoint=runs/nowhere', 'vidra.run.dir=runs/eval2']);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toContain('checkpoint.safetensors');
+    expect(missing.stderr).toContain(
+      `task.checkpoint: ${join(dir, 'runs/nowhere/checkpoints/last.safetensors')} does not exist (task.checkpoint names a train or continual run directory, or a .safetensors weights file)`,
+    );
   });
 
   it('the Animal Kingdom long-tail experiment runs a few steps on synthetic data', { timeout: T }, async () => {
