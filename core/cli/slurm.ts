@@ -83,7 +83,7 @@ export async function resubmitCommand(argv: readonly string[]): Promise<number> 
   const arrayId = submitArray(folder, nums, options, environment);
   const prefix = `[slurm ${arrayId}] `;
   process.stderr.write(`${prefix}resubmitted job${nums.length === 1 ? '' : 's'} ${nums.join(', ')} as array job ${arrayId}\n`);
-  if (parsed.flags.has('--detach') || !options.wait) {
+  if (parsed.flags.has('--detach')) {
     process.stdout.write(`submitted array job ${arrayId}; sweep directory: ${where}\nfollow it with: vidra status ${where}\n`);
     return 0;
   }

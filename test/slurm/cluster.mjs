@@ -3,7 +3,7 @@
 // Plain JS, so that bench/slurm.mjs can use it too.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -43,6 +43,26 @@ function livePid(file) {
   }
 }
 
+/** Live processes (not zombies) whose environment names this cluster's slurm.conf. */
+function clusterProcesses(conf) {
+  const out = [];
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!pid || pid === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`SLURM_CONF=${conf}`) && livePid2(pid)) out.push(pid);
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return out;
+}
+
+function livePid2(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+}
+
 const freePort = () => 20000 + Math.floor(Math.random() * 30000);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -60,7 +80,11 @@ export async function startCluster({ cpus = Math.max(16, availableParallelism() 
   writeFileSync(key, randomBytes(1024), { mode: 0o400 });
   const socket = join(dir, 'munge', 'munge.socket');
   const pids = { munged: join(dir, 'munged.pid'), slurmctld: join(dir, 'slurmctld.pid'), slurmd: join(dir, 'slurmd.pid') };
+  const conf = join(dir, 'slurm.conf');
   const stop = () => {
+    // Jobs first (a task left running would outlive the daemons), then the daemons, then whatever is left
+    // of this cluster: slurmstepd and task processes carry its SLURM_CONF in their environment.
+    if (livePid(pids.slurmctld)) spawnSync('scancel', ['--user', 'root', '--full'], { env: { ...process.env, SLURM_CONF: conf }, timeout: 5000 });
     for (const file of [pids.slurmd, pids.slurmctld, pids.munged]) {
       const pid = livePid(file);
       if (pid) {
@@ -77,11 +101,17 @@ export async function startCluster({ cpus = Math.max(16, availableParallelism() 
       const pid = livePid(file);
       if (pid) process.kill(pid, 'SIGKILL');
     }
+    for (const pid of clusterProcesses(conf)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
     rmSync(dir, { recursive: true, force: true });
   };
   try {
     sh('/usr/sbin/munged', ['--force', `--key-file=${key}`, `--socket=${socket}`, `--pid-file=${pids.munged}`, `--log-file=${join(dir, 'log', 'munged.log')}`, `--seed-file=${join(dir, 'munge.seed')}`]);
-    const conf = join(dir, 'slurm.conf');
     const memory = 64_000;
     writeFileSync(
       conf,
