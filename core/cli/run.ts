@@ -60,7 +60,12 @@ export async function runCommand(argv: string[], builtins: BuiltinsLoader): Prom
     return show(args, composeDetailed({ configDir: ctx.configDir, configName: ctx.configName, searchPath: ctx.searchPath, overrides: args.overrides }), ctx, builtins);
   }
   const env = makeEnvironment({ ...ctx, argv: process.argv.slice(1) });
-  return launch(args.detach ? [...args.overrides, 'vidra.launcher.wait=false'] : args.overrides, args.multirun, env, builtins);
+  return launch(withDetach(args.overrides, args.detach), args.multirun, env, builtins);
+}
+
+/** `--detach` is `vidra.launcher.wait=false` (a launcher that runs jobs elsewhere, as slurm, then returns at once). */
+export function withDetach(overrides: string[], detach: boolean): string[] {
+  return detach ? [...overrides, 'vidra.launcher.wait=false'] : overrides;
 }
 
 /** `--cfg` / `--info`: prints the composed config, or how it was put together, instead of running. */

@@ -39,7 +39,12 @@ function sbatchLines(o: SlurmOptions, tasks: number, logDir: string): string[] {
   ];
   return flags
     .filter(([, v]) => v !== null && v !== undefined && v !== false)
-    .map(([k, v]) => `#SBATCH --${k.replace(/_/g, '-')}${v === true ? '' : `=${String(v)}`}`);
+    .map(([k, v]) => `#SBATCH --${k.replace(/_/g, '-')}${v === true ? '' : `=${sbatchValue(String(v))}`}`);
+}
+
+/** sbatch splits `#SBATCH` lines at blanks, except inside double quotes. */
+function sbatchValue(v: string): string {
+  return /\s/.test(v) ? `"${v.replace(/"/g, '\\"')}"` : v;
 }
 
 export interface ScriptInput {

@@ -65,8 +65,10 @@ export async function collectStates(folder: SlurmFolder): Promise<JobState[]> {
     const t = byTask.get(`${arrayId}_${taskId}`);
     const log = folder.logPaths(options, environment.cwd, arrayId, taskId).err;
     if (rec?.phase === 'ended') {
-      // SIGTERM came before slurmctld said why (time limit, scancel): Slurm's final state says it now.
-      if (rec.status === 'interrupted' && !rec.slurm_state && t && FINAL_STATES.has(t.state) && t.state !== 'COMPLETED' && t.state !== 'FAILED') {
+      // SIGTERM came before slurmctld said why (time limit, scancel): wait for Slurm's final state, which says it.
+      const unexplained = rec.status === 'interrupted' && !rec.slurm_state && t !== undefined;
+      if (unexplained && !FINAL_STATES.has(t.state)) return { ...base, status: 'running', outputDir, reason: t.state };
+      if (unexplained && t.state !== 'COMPLETED' && t.state !== 'FAILED') {
         rec = { ...rec, ...slurmEnding(t, log), slurm_state: t.state };
         folder.writeTask(rec);
       }

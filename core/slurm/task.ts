@@ -6,7 +6,7 @@ import type { PluginDefinition } from '../plugins/registry.ts';
 import { JobLogger } from '../run/logger.ts';
 import { onInterrupt } from '../run/signals.ts';
 import { SlurmFolder, type TaskRecord } from './folder.ts';
-import { requeue, showJobSync } from './scontrol.ts';
+import { FINAL_STATES, requeue, showJobSync } from './scontrol.ts';
 import { slurmEnding } from './state.ts';
 
 /**
@@ -65,9 +65,11 @@ export async function runSlurmTask(argv: readonly string[], builtins: readonly P
   // Registered before the job's own handler, so it runs after it (newest first): the job is marked first.
   const dispose = onInterrupt((signal) => {
     if (requeued) return;
+    // Slurm may already say why (TIMEOUT, CANCELLED); if not yet, whoever watches the sweep adds it later.
     const t = showJobSync(slurm.job_id!);
-    const by = t && t.state !== 'RUNNING' && t.state !== 'COMPLETING' ? slurmEnding(t, record.log.err) : { status: 'interrupted' as const, error: `interrupted by ${signal}` };
-    save({ phase: 'ended', status: by.status, error: by.error, ended_at: new Date().toISOString(), ...(t ? { slurm_state: t.state } : {}) });
+    const known = t !== null && FINAL_STATES.has(t.state);
+    const by = known ? slurmEnding(t, record.log.err) : { status: 'interrupted' as const, error: `interrupted by ${signal}` };
+    save({ phase: 'ended', status: by.status, error: by.error, ended_at: new Date().toISOString(), ...(known ? { slurm_state: t.state } : {}) });
   });
   let ret: JobReturn;
   try {

@@ -34,12 +34,15 @@ function install() {
 function livePid(file) {
   if (!existsSync(file)) return null;
   const pid = Number(readFileSync(file, 'utf8').trim());
-  if (!pid) return null;
+  return pid && alive(pid) ? pid : null;
+}
+
+function alive(pid) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z' ? null : pid;
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
-    return null;
+    return false;
   }
 }
 
@@ -50,17 +53,12 @@ function clusterProcesses(conf) {
     const pid = Number(entry);
     if (!pid || pid === process.pid) continue;
     try {
-      if (readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`SLURM_CONF=${conf}`) && livePid2(pid)) out.push(pid);
+      if (readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`SLURM_CONF=${conf}`) && alive(pid)) out.push(pid);
     } catch {
       // gone, or not ours to read
     }
   }
   return out;
-}
-
-function livePid2(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
 }
 
 const freePort = () => 20000 + Math.floor(Math.random() * 30000);

@@ -84,9 +84,10 @@ describe.skipIf(cluster === null).concurrent(`vidra/launcher=slurm on a real Slu
 
   test('array_parallelism=1 runs the tasks one at a time', { timeout: 120_000 }, async () => {
     const p = slurmProject();
-    const r = await run(p, ['run', '-m', ...SLURM, 'vidra.launcher.array_parallelism=1', 'vidra.sweep.dir=runs/s', 'task.step_s=0.5', 'seed=1,2,3']);
+    const r = await run(p, ['run', '-m', ...SLURM, 'vidra.launcher.array_parallelism=1', "vidra.launcher.comment='a comment with blanks'", 'vidra.sweep.dir=runs/s', 'task.step_s=0.5', 'seed=1,2,3']);
     expect(r.code).toBe(0);
     expect(p.read('runs/s/.slurm/array-0.sh')).toContain('#SBATCH --array=0-2%1\n');
+    expect(p.read('runs/s/.slurm/array-0.sh')).toContain('#SBATCH --comment="a comment with blanks"\n');
     const spans = [0, 1, 2].map((n) => p.status(`runs/s/${n}`)).map((s) => [Date.parse(s.started_at), Date.parse(s.ended_at!)] as const);
     spans.sort((a, b) => a[0] - b[0]);
     for (let i = 1; i < spans.length; i++) expect(spans[i]![0]).toBeGreaterThanOrEqual(spans[i - 1]![1]);
@@ -104,7 +105,7 @@ describe.skipIf(cluster === null).concurrent(`vidra/launcher=slurm on a real Slu
     const [arrayId] = p.json<Array<{ array_job_id: string }>>('runs/t/.slurm/arrays.json').map((a) => a.array_job_id);
     const log = p.path(`runs/t/.slurm/${arrayId}_0.err`);
     const job = p.json<Summary>('runs/t/summary.json').jobs[0]!;
-    expect(job.status).toBe('failed');
+    expect(job.status, p.read('runs/t/.slurm/tasks/0.json')).toBe('failed');
     expect(job.error).toBe(`TIMEOUT: the time limit (00:01:00) was reached; log: ${log}`);
     expect(p.status('runs/t/0').status).not.toBe('running');
     expect(killed.stdout).toContain(`TIMEOUT: the time limit (00:01:00) was reached; log: ${log}`);
