@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { UsageError } from '../config/errors.ts';
-import { runJob } from '../launch/job.ts';
-import type { JobReturn } from '../plugins/interfaces.ts';
+import { prepareJob, runJob } from '../launch/job.ts';
+import type { JobReturn, JobSpec } from '../plugins/interfaces.ts';
 import { createRegistry } from '../plugins/loader.ts';
 import type { PluginDefinition } from '../plugins/registry.ts';
 import { JobLogger } from '../run/logger.ts';
@@ -74,7 +76,8 @@ export async function runSlurmTask(argv: readonly string[], builtins: readonly P
   let ret: JobReturn;
   try {
     const registry = await createRegistry(builtins, environment.plugins, environment.pluginRoot);
-    ret = await runJob(job, {
+    const resume = record.output_dir ? resumeOverride(job, record.output_dir, { env: environment, registry, mode: 'MULTIRUN', sweepDir: folder.sweepDir }) : null;
+    ret = await runJob(resume ? { ...job, overrides: [...job.overrides, resume] } : job, {
       env: environment,
       registry,
       mode: 'MULTIRUN',
@@ -91,4 +94,16 @@ export async function runSlurmTask(argv: readonly string[], builtins: readonly P
   }
   if (!requeued) save({ phase: 'ended', status: ret.status === 'completed' ? 'completed' : ret.status === 'interrupted' ? 'interrupted' : 'failed', ...(ret.error ? { error: ret.error } : {}), ended_at: new Date().toISOString() });
   return ret.status === 'completed' ? 0 : 1;
+}
+
+/**
+ * A job that runs again in its directory (requeued, resubmitted) continues from its checkpoint: a task with
+ * a `resume` setting left null (the train task's) gets `task.resume=<its run dir>` once that directory holds
+ * `checkpoints/checkpoint.safetensors`. Tasks without one resume from what their directory holds, or start over.
+ */
+function resumeOverride(job: JobSpec, dir: string, options: Parameters<typeof prepareJob>[1]): string | null {
+  if (!existsSync(join(dir, 'checkpoints', 'checkpoint.safetensors'))) return null;
+  const setting = prepareJob(job, options).task.entries.get('resume');
+  if (setting?.kind !== 'value' || setting.value !== null) return null;
+  return `task.resume='${dir.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }

@@ -39,7 +39,7 @@ function slurmProject(): Project {
   return makeProject({
     'vidra.config.json': JSON.stringify({ configDir: 'conf', plugins: ['./test-plugins.mjs', './slurm-plugins.mjs'] }),
     'slurm-plugins.mjs': readFileSync(join(here, 'slurm-plugins.mjs'), 'utf8'),
-    'conf/task/steps.yaml': '_target_: steps\nsteps: 3\nstep_s: 0\nneeds_file: null\n',
+    'conf/task/steps.yaml': '_target_: steps\nsteps: 3\nstep_s: 0\nneeds_file: null\nresume: null\n',
   });
 }
 
@@ -117,7 +117,9 @@ describe.skipIf(cluster === null).concurrent(`vidra/launcher=slurm on a real Slu
     expect(status.history!.map((h) => [h.status, h.signal])).toEqual([['interrupted', 'SIGTERM']]);
     const jobLog = p.read('runs/r/0/job.log');
     expect(jobLog).toContain('Slurm signalled the end of the time limit: requeued (1 of max_num_timeout=1)');
-    expect(jobLog).toMatch(/resumed at step [1-9]\d*/);
+    // The requeued task runs in its own directory again, told to resume from it (as the train task is).
+    expect(jobLog).toMatch(new RegExp(`resumed from ${p.path('runs/r/0')} at step [1-9]\\d*\\n`));
+    expect(parseYaml(p.read('runs/r/0/.vidra/overrides.yaml'))).toContain(`task.resume='${p.path('runs/r/0')}'`);
     expect((parseYaml(p.read('runs/r/0/.vidra/vidra.yaml')) as { slurm: { restarts: number } }).slurm.restarts).toBe(1);
   });
 
@@ -183,5 +185,33 @@ describe('vidra/launcher=slurm settings are checked before anything is submitted
     expect(negative.code).toBe(2);
     expect(negative.stderr).toContain("\n  override 'vidra.launcher.timeout_min=-5' (argument 2): 'vidra.launcher.timeout_min' must be >= 1 (got int -5)\n");
     expect(p.exists('runs')).toBe(false);
+  });
+
+  test('vidra status / resubmit: a directory the slurm launcher did not make, or bad arguments, exit 2', async () => {
+    const p = slurmProject();
+    const HINT = '(Set the environment variable VIDRA_FULL_ERROR=1 for a complete stack trace.)\n';
+    const [notSlurm, none, two, flag] = await Promise.all([
+      p.run(['status', 'conf']),
+      p.run(['status']),
+      p.run(['resubmit', 'a', 'b']),
+      p.run(['resubmit', 'conf', '--all']),
+    ]);
+    expect(notSlurm).toMatchObject({ code: 2, stderr: `Error: 'conf' is not a sweep directory of the slurm launcher (it has no .slurm/jobs.json); give the directory 'vidra run -m vidra/launcher=slurm' printed\n${HINT}` });
+    expect(none).toMatchObject({ code: 2, stderr: `Error: no sweep directory given; usage: vidra status <sweep dir>\n${HINT}` });
+    expect(two).toMatchObject({ code: 2, stderr: `Error: one sweep directory, not 2; usage: vidra resubmit <sweep dir> [--failed] [--detach]\n${HINT}` });
+    expect(flag).toMatchObject({ code: 2, stderr: `Error: unknown flag '--all' (argument 2); usage: vidra resubmit <sweep dir> [--failed] [--detach]\n${HINT}` });
+  });
+
+  test('without the Slurm commands: one error naming them, exit 2', async () => {
+    const p = slurmProject();
+    const r = await p.run(['run', '-m', 'vidra/launcher=slurm', 'seed=1,2'], { env: { PATH: '/nonexistent' } });
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe('Error: sbatch is not on PATH: the slurm launcher needs the Slurm client commands (sbatch, scontrol, scancel)');
+  });
+
+  test('--detach goes with --multirun', async () => {
+    const r = await slurmProject().run(['run', '--detach', 'vidra/launcher=slurm']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe('Error: --detach goes with --multirun (and vidra/launcher=slurm)');
   });
 });

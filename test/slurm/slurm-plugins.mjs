@@ -1,5 +1,5 @@
 // Test-only tasks for the Slurm suite (a project plugin module, as test/fixtures/project/test-plugins.mjs).
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inject, injectable } from 'tsyringe';
 
@@ -12,8 +12,9 @@ function writeAtomic(file, text) {
 }
 
 /**
- * `steps` steps of `step_s` seconds each; loss ← loss·(1−lr) + 0.01, failing once it diverges. Progress is
- * saved after every step in progress.json, and a run in the same directory resumes from it (skip-done).
+ * `steps` steps of `step_s` seconds each; loss ← loss·(1−lr) + 0.01, failing once it diverges. Its state is
+ * saved after every step in checkpoints/checkpoint.safetensors (JSON here), and `resume` (a run directory)
+ * continues from there — the train task's contract.
  * `needs_file`: fails unless that file exists in the working directory (a job fixed before a resubmit).
  */
 class Steps {
@@ -25,11 +26,12 @@ class Steps {
     const { outputDir, config, log, signal } = this.job;
     if (this.options.needs_file && !existsSync(this.options.needs_file)) throw new Error(`${this.options.needs_file} is missing`);
     const lr = config.get('optim.lr');
-    const file = join(outputDir, 'progress.json');
+    mkdirSync(join(outputDir, 'checkpoints'), { recursive: true });
+    const file = join(outputDir, 'checkpoints', 'checkpoint.safetensors');
     let state = { step: 0, loss: 1 };
-    if (existsSync(file)) {
-      state = JSON.parse(readFileSync(file, 'utf8'));
-      log.info(`resumed at step ${state.step}`);
+    if (this.options.resume !== null) {
+      state = JSON.parse(readFileSync(join(this.options.resume, 'checkpoints', 'checkpoint.safetensors'), 'utf8'));
+      log.info(`resumed from ${this.options.resume} at step ${state.step}`);
     }
     writeAtomic(join(outputDir, 'started'), String(process.pid));
     for (; state.step < this.options.steps && !signal.aborted; ) {
@@ -57,6 +59,7 @@ export const plugins = [
         steps: { type: 'integer', minimum: 0, default: 3 },
         step_s: { type: 'number', minimum: 0, default: 0 },
         needs_file: { type: ['string', 'null'], default: null },
+        resume: { type: ['string', 'null'], default: null },
       },
       additionalProperties: false,
     },
