@@ -94,6 +94,17 @@ describe.skipIf(cluster === null).concurrent(`vidra/launcher=slurm on a real Slu
     expect(r.stderr).toContain('(JobArrayTaskLimit)');
   });
 
+  test('max_batch_size: one array per batch, each waited for before the next is submitted', { timeout: 120_000 }, async () => {
+    const p = slurmProject();
+    const r = await run(p, ['run', '-m', ...SLURM, 'vidra.sweeper.max_batch_size=2', 'vidra.sweep.dir=runs/b', 'seed=1,2,3']);
+    expect(r.code).toBe(0);
+    const arrays = p.json<Array<{ array_job_id: string; nums: number[] }>>('runs/b/.slurm/arrays.json');
+    expect(arrays.map((a) => a.nums)).toEqual([[0, 1], [2]]);
+    expect(p.read('runs/b/.slurm/array-1.sh')).toContain('#SBATCH --array=0-0%256\n');
+    expect(Date.parse(p.status('runs/b/2').started_at)).toBeGreaterThanOrEqual(Math.max(...[0, 1].map((n) => Date.parse(p.status(`runs/b/${n}`).ended_at!))));
+    expect(p.json<Summary>('runs/b/summary.json').jobs.map((j) => j.status)).toEqual(['completed', 'completed', 'completed']);
+  });
+
   test('a task killed by its time limit is reported TIMEOUT with its log; with max_num_timeout it requeues and resumes', { timeout: 200_000 }, async () => {
     const p = slurmProject();
     const limit = ['vidra.launcher.timeout_min=1', 'task.steps=200', 'task.step_s=0.5'];
