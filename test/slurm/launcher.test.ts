@@ -2,6 +2,7 @@
 // sweeps as job arrays, failed jobs with their reasons, array_parallelism, time limits and requeue,
 // --detach / vidra status / vidra resubmit, Ctrl-C. Skipped, with the reason in its name, where Slurm
 // cannot start (not root, no apt).
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -162,6 +163,20 @@ describe.skipIf(cluster === null).concurrent(`vidra/launcher=slurm on a real Slu
 
     const none = await run(p, ['resubmit', 'runs/d', '--failed']);
     expect([none.code, none.stdout]).toEqual([0, 'nothing to resubmit in runs/d: 0 pending, 0 running, 2 completed, 0 failed\n']);
+  });
+
+  test('a task cancelled from outside (scancel) is reported CANCELLED with its log; the others complete', { timeout: 120_000 }, async () => {
+    const p = slurmProject();
+    const { done } = p.start(['run', '-m', ...SLURM, 'vidra.sweep.dir=runs/x', 'task.step_s=0.1', 'task.steps=3,900'], { env: cluster!.env, killAfterMs: 100_000 });
+    await p.waitForFiles('started', 2, 60_000);
+    const [arrayId] = p.json<Array<{ array_job_id: string }>>('runs/x/.slurm/arrays.json').map((a) => a.array_job_id);
+    expect(spawnSync('scancel', [`${arrayId}_1`], { env: { ...process.env, ...cluster!.env } }).status).toBe(0);
+    const r = await done;
+    expect(r.code).toBe(1);
+    const jobs = p.json<Summary>('runs/x/summary.json').jobs;
+    expect(jobs.map((j) => j.status)).toEqual(['completed', 'interrupted']);
+    expect(jobs[1]!.error).toBe(`CANCELLED (scancel); log: ${p.path(`runs/x/.slurm/${arrayId}_1.err`)}`);
+    expect(p.status('runs/x/1')).toMatchObject({ status: 'interrupted', signal: 'SIGTERM' });
   });
 
   test('Ctrl-C while waiting cancels the array and marks the sweep interrupted', { timeout: 120_000 }, async () => {
