@@ -80,8 +80,9 @@ export function createOutputDir(path: string, what: string, setting: string): st
 
 /**
  * A job's fresh run directory — or, with `reuse`, the existing `path` (a requeued or resubmitted job, its
- * earlier status kept in status.json's history) — marked `running` in its status.json. A directory that cannot be
- * created or written (no space left) is removed again and reported as one error, before any work.
+ * earlier status kept in status.json's history) — marked `running` in its status.json. A directory that
+ * cannot be created or written (no space left) is reported as one error, before any work; a fresh one is
+ * removed again.
  */
 export function startRunDir(path: string, setting: string, reuse = false): { dir: string; status: StatusFile } {
   let dir = path;
@@ -95,7 +96,8 @@ export function startRunDir(path: string, setting: string, reuse = false): { dir
   try {
     return { dir, status: reuse ? StatusFile.restart(dir) : new StatusFile(dir) };
   } catch (err) {
-    rmSync(dir, { recursive: true, force: true });
+    // A fresh directory goes again; a reused one keeps what its earlier runs left (their checkpoints).
+    if (!reuse) rmSync(dir, { recursive: true, force: true });
     throw new VidraError(`cannot write to the run directory '${dir}' (${setting}): ${fsReason(err as NodeJS.ErrnoException, dir)}`, { cause: err });
   }
 }
