@@ -1,3 +1,4 @@
+import { UsageError } from '../../core/config/errors.ts';
 import { inject, injectable } from '../../core/plugins/di.ts';
 import { definePlugin } from '../../core/plugins/registry.ts';
 import type { JobReturn, JobSpec, LaunchContext, Launcher } from '../../core/plugins/interfaces.ts';
@@ -17,7 +18,15 @@ import { waitForJobs } from '../../core/slurm/watch.ts';
  */
 @injectable()
 export class SlurmLauncher implements Launcher {
-  constructor(@inject(PLUGIN_CONFIG) private readonly options: SlurmOptions) {}
+  constructor(@inject(PLUGIN_CONFIG) private readonly options: SlurmOptions) {
+    // A signal due before the task starts would requeue it at once, max_num_timeout times over.
+    if (options.max_num_timeout > 0 && options.signal_delay_s >= options.timeout_min * 60) {
+      throw new UsageError(
+        `vidra.launcher.signal_delay_s=${options.signal_delay_s} is not shorter than the time limit (timeout_min=${options.timeout_min}: ${options.timeout_min * 60} s): ` +
+          `with max_num_timeout=${options.max_num_timeout} each task would requeue itself at once; give a delay below ${options.timeout_min * 60} s, or max_num_timeout=0`,
+      );
+    }
+  }
 
   async launch(jobs: JobSpec[], ctx: LaunchContext): Promise<JobReturn[]> {
     const folder = new SlurmFolder(ctx.sweepDir);

@@ -213,6 +213,16 @@ describe('vidra/launcher=slurm settings are checked before anything is submitted
     expect(p.exists('runs')).toBe(false);
   });
 
+  test('a requeue signal due before the time limit could pass is an error, exit 2, before anything is submitted', async () => {
+    const p = slurmProject();
+    const r = await p.run(['run', '-m', 'vidra/launcher=slurm', 'vidra.launcher.timeout_min=1', 'vidra.launcher.max_num_timeout=2', 'seed=1,2']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe(
+      'Error: vidra.launcher.signal_delay_s=120 is not shorter than the time limit (timeout_min=1: 60 s): with max_num_timeout=2 each task would requeue itself at once; give a delay below 60 s, or max_num_timeout=0',
+    );
+    expect(p.exists('runs')).toBe(false);
+  });
+
   test('vidra status / resubmit: a directory the slurm launcher did not make, or bad arguments, exit 2', async () => {
     const p = slurmProject();
     const HINT = '(Set the environment variable VIDRA_FULL_ERROR=1 for a complete stack trace.)\n';
