@@ -62,10 +62,10 @@ export class SlurmFolder {
     return folder;
   }
 
-  private read<T>(name: string, fallback?: T): T {
+  /** A JSON file of the folder, or null when it is not there (yet). */
+  private read<T>(name: string): T | null {
     const path = join(this.dir, name);
-    if (fallback !== undefined && !existsSync(path)) return fallback;
-    return JSON.parse(readFileSync(path, 'utf8')) as T;
+    return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as T) : null;
   }
 
   private write(name: string, value: unknown): void {
@@ -74,19 +74,21 @@ export class SlurmFolder {
   }
 
   jobsFile(): JobsFile {
-    return this.read<JobsFile>('jobs.json');
+    const file = this.read<JobsFile>('jobs.json');
+    if (!file) throw new VidraError(`${join(this.dir, 'jobs.json')} does not exist`);
+    return file;
   }
 
   /** Adds a batch of the sweep's jobs (the options and environment are the sweep's, the same for every batch). */
   addJobs(environment: RunEnvironment, options: SlurmOptions, jobs: readonly JobSpec[]): void {
-    const prev = this.read<JobsFile | null>('jobs.json', null as never) ?? null;
+    const prev = this.read<JobsFile>('jobs.json');
     const known = new Map((prev?.jobs ?? []).map((j) => [j.num, j]));
     for (const j of jobs) known.set(j.num, j);
     this.write('jobs.json', { environment, options, jobs: [...known.values()].sort((a, b) => a.num - b.num) });
   }
 
   arrays(): ArrayRecord[] {
-    return this.read<ArrayRecord[]>('arrays.json', []);
+    return this.read<ArrayRecord[]>('arrays.json') ?? [];
   }
 
   /** Records an array before sbatch (its tasks read their job numbers from it); returns its index. */
@@ -104,7 +106,7 @@ export class SlurmFolder {
   }
 
   task(num: number): TaskRecord | null {
-    return this.read<TaskRecord | null>(`tasks/${num}.json`, null as never) ?? null;
+    return this.read<TaskRecord>(`tasks/${num}.json`);
   }
 
   writeTask(record: TaskRecord): void {

@@ -45,8 +45,9 @@ export async function runSlurmTask(argv: readonly string[], builtins: readonly P
   save({});
 
   let requeued = false;
-  // USR1, signal_delay_s before the time limit (or on preemption): requeue while max_num_timeout allows,
-  // then Slurm's SIGTERM stops the job (marked interrupted, resumable); else let the limit end it.
+  // USR1, signal_delay_s before the time limit: requeue while max_num_timeout allows, then Slurm's SIGTERM
+  // stops the job (marked interrupted, resumable); else let the limit end it. A task Slurm preempts and
+  // requeues itself (PreemptMode=REQUEUE) comes back the same way: into its directory, resuming.
   process.on('SIGUSR1', () => {
     const log = record.output_dir ? new JobLogger(record.output_dir, { console: true }) : null;
     if (restarts >= options.max_num_timeout) {
