@@ -4,6 +4,7 @@ import { callbackPlugins } from './callbacks/index.ts';
 import { datasetPlugins } from './datasets/index.ts';
 import { plugin as local } from './launchers/local.ts';
 import { plugin as localParallel } from './launchers/local_parallel.ts';
+import { plugin as slurm } from './launchers/slurm.ts';
 import { lossPlugins } from './losses/index.ts';
 import { metricPlugins } from './metrics/index.ts';
 import { modelPlugins } from './models/index.ts';
@@ -19,4 +20,4 @@ import { plugin as evaluate } from './tasks/evaluate.ts';
 import { plugin as continual } from './tasks/continual.ts';
 
 /** Every plugin that ships with Vidra, registered in each new registry. */
-export const builtinPlugins: PluginDefinition[] = [local, localParallel, basic, printConfig, train, evaluate, continual, makeUserSplits, ...modelPlugins, ...backbonePlugins, ...lossPlugins, ...optimizerPlugins, ...schedulerPlugins, ...samplerPlugins, ...strategyPlugins, ...metricPlugins, ...datasetPlugins, ...callbackPlugins];
+export const builtinPlugins: PluginDefinition[] = [local, localParallel, slurm, basic, printConfig, train, evaluate, continual, makeUserSplits, ...modelPlugins, ...backbonePlugins, ...lossPlugins, ...optimizerPlugins, ...schedulerPlugins, ...samplerPlugins, ...strategyPlugins, ...metricPlugins, ...datasetPlugins, ...callbackPlugins];

@@ -6,6 +6,7 @@ export type InfoKind = (typeof INFO_KINDS)[number];
 
 export interface RunArgs {
   multirun: boolean;
+  detach: boolean;
   cfg: CfgKind | null;
   resolve: boolean;
   package: string | null;
@@ -20,6 +21,7 @@ export interface RunArgs {
 /** Flags of `vidra run` (Hydra's, with `vidra` for `hydra`); the rest of the arguments are overrides. */
 export const RUN_FLAGS: Array<{ names: string[]; value?: string; choices?: readonly string[]; help: string }> = [
   { names: ['-m', '--multirun'], help: 'run a sweep: one job per combination of the sweep overrides' },
+  { names: ['--detach'], help: 'with --multirun and vidra/launcher=slurm: submit the sweep and return (follow it with vidra status)' },
   { names: ['-c', '--cfg'], value: 'job|vidra|all', choices: ['job', 'vidra', 'all'], help: 'print the composed config instead of running' },
   { names: ['--resolve'], help: 'with --cfg: resolve interpolations before printing' },
   { names: ['-p', '--package'], value: 'PKG', help: 'with --cfg: print only the config node at this dot path' },
@@ -35,6 +37,7 @@ const flagOf = (arg: string) => RUN_FLAGS.find((f) => f.names.includes(arg));
 export function parseRunArgs(argv: readonly string[]): RunArgs {
   const out: RunArgs = {
     multirun: false,
+    detach: false,
     cfg: null,
     resolve: false,
     package: null,
@@ -70,6 +73,9 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
       case '--multirun':
         out.multirun = true;
         break;
+      case '--detach':
+        out.detach = true;
+        break;
       case '--cfg': {
         const v = takeValue();
         if (v !== 'job' && v !== 'vidra' && v !== 'all') throw new UsageError(`--cfg takes job, vidra or all, not '${v}'`);
@@ -104,6 +110,7 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
   }
   const modes = [out.multirun && '--multirun', out.cfg && '--cfg', out.info && '--info'].filter(Boolean);
   if (modes.length > 1) throw new UsageError(`only one of --multirun, --cfg and --info at a time (got ${modes.join(' and ')})`);
+  if (out.detach && !out.multirun) throw new UsageError('--detach goes with --multirun (and vidra/launcher=slurm)');
   if ((out.resolve || out.package) && !out.cfg) throw new UsageError('--resolve and --package go with --cfg');
   return out;
 }

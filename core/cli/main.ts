@@ -10,6 +10,8 @@ const USAGE = `usage: vidra <command> [options] [overrides...]
 commands:
   run [flags] [overrides...]              compose the config and run the task (vidra run --help for flags and config groups)
   rerun <run dir> [flags] [overrides...]  run again from a run directory's saved config (vidra rerun --help)
+  status <sweep dir>                      progress and table of a slurm sweep (after --detach)
+  resubmit <sweep dir> [--failed]         submit a slurm sweep's jobs that did not complete again
   completion bash|zsh                     print a shell completion script
   report <run or sweep dir>... [flags]    write an HTML, Markdown or CSV report of runs and sweeps (vidra report --help)
 
@@ -29,6 +31,14 @@ export async function main(argv: string[]): Promise<number> {
         return await rerunCommand(rest, builtins);
       case 'report':
         return await reportCommand(rest);
+      case 'status':
+        return await (await import('./slurm.ts')).statusCommand(rest);
+      case 'resubmit':
+        return await (await import('./slurm.ts')).resubmitCommand(rest);
+      case '__slurm_task': {
+        const { runSlurmTask } = await import('../slurm/task.ts');
+        return await runSlurmTask(rest, await builtins());
+      }
       case 'completion':
         process.stdout.write(completionCommand(rest));
         return 0;

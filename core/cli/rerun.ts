@@ -6,7 +6,7 @@ import { toPlain } from '../config/node.ts';
 import { compositionFor, makeEnvironment } from '../launch/environment.ts';
 import { parseRunArgs, RUN_FLAGS } from './args.ts';
 import { flagLine } from './help.ts';
-import { cliContext, launch, show, type BuiltinsLoader } from './run.ts';
+import { cliContext, launch, show, withDetach, type BuiltinsLoader } from './run.ts';
 
 const USAGE = 'usage: vidra rerun <run dir> [flags] [overrides...]';
 
@@ -56,7 +56,7 @@ export async function rerunCommand(argv: string[], builtins: BuiltinsLoader): Pr
     checkRerunOverrides(env, comp);
     return show(args, comp, env, builtins);
   }
-  return launch(overrides, args.multirun, env, builtins);
+  return launch(withDetach(overrides, args.detach), args.multirun, env, builtins);
 }
 
 function flagLines(): string {

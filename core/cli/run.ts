@@ -60,7 +60,12 @@ export async function runCommand(argv: string[], builtins: BuiltinsLoader): Prom
     return show(args, composeDetailed({ configDir: ctx.configDir, configName: ctx.configName, searchPath: ctx.searchPath, overrides: args.overrides }), ctx, builtins);
   }
   const env = makeEnvironment({ ...ctx, argv: process.argv.slice(1) });
-  return launch(args.overrides, args.multirun, env, builtins);
+  return launch(withDetach(args.overrides, args.detach), args.multirun, env, builtins);
+}
+
+/** `--detach` is `vidra.launcher.wait=false` (a launcher that runs jobs elsewhere, as slurm, then returns at once). */
+export function withDetach(overrides: string[], detach: boolean): string[] {
+  return detach ? [...overrides, 'vidra.launcher.wait=false'] : overrides;
 }
 
 /** `--cfg` / `--info`: prints the composed config, or how it was put together, instead of running. */
@@ -82,6 +87,12 @@ export async function launch(overrides: string[], multirun: boolean, env: RunEnv
   if (multirun) {
     const { multirun: runSweep, formatSummary } = await import('../launch/multirun.ts');
     const result = await runSweep(overrides, env, registry);
+    if (result.sweepDir && result.jobs.some((j) => j.status === 'pending')) {
+      // Submitted and not waited for (--detach): the jobs run on, `vidra status` follows them.
+      const where = relative(env.cwd, result.sweepDir) || '.';
+      process.stdout.write(`submitted ${result.jobs.length} jobs; sweep directory: ${where}\nfollow them with: vidra status ${where}\n`);
+      return 0;
+    }
     process.stdout.write(`${formatSummary(result, env.cwd)}\n`);
     return result.jobs.every((j) => j.status === 'completed') ? 0 : 1;
   }

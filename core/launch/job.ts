@@ -33,6 +33,10 @@ export interface JobOptions {
    * can name it in summary.json, and a launcher whose worker dies can mark it.
    */
   onStart?: (outputDir: string) => void;
+  /** Run in this existing directory (a requeued or resubmitted Slurm task), not a fresh one. */
+  runDir?: string;
+  /** More top-level entries of `.vidra/vidra.yaml` (the slurm launcher's `slurm: {job_id, ...}`). */
+  meta?: Record<string, unknown>;
 }
 
 /** A job that is composed, resolved and validated, and knows its output directory; nothing written yet. */
@@ -163,7 +167,8 @@ export async function executeJob(job: JobSpec, prepared: PreparedJob, options: J
   const { env, registry } = options;
   let { config } = prepared;
   // status.json comes first: from here on the directory is always marked running, completed or failed.
-  const { dir: outputDir, status } = startRunDir(prepared.outputDir, options.mode === 'RUN' ? 'vidra.run.dir' : 'vidra.sweep.subdir');
+  const setting = options.mode === 'RUN' ? 'vidra.run.dir' : 'vidra.sweep.subdir';
+  const { dir: outputDir, status } = startRunDir(options.runDir ?? prepared.outputDir, setting, options.runDir !== undefined);
   options.onStart?.(outputDir);
   if (outputDir !== prepared.outputDir) {
     config = new Config(config.root, { vidra: withVidra(config.vidra!, { runtime: { output_dir: outputDir } }) });
@@ -184,6 +189,7 @@ export async function executeJob(job: JobSpec, prepared: PreparedJob, options: J
           versions: env.versions,
           git: env.git,
           host: env.host,
+          ...options.meta,
           pid: process.pid,
           seed: config.select('seed', { default: null }) ?? null,
           config_hash: `sha256:${createHash('sha256').update(configYaml).digest('hex')}`,

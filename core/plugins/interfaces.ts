@@ -34,7 +34,8 @@ export interface JobSpec {
 export interface JobReturn {
   num: number;
   overrides: string[];
-  status: JobStatus | 'not_started';
+  /** `pending`: submitted to a scheduler and not started yet (the slurm launcher, detached). */
+  status: JobStatus | 'not_started' | 'pending';
   outputDir: string | null;
   error?: string;
   result?: Record<string, unknown>;

@@ -79,15 +79,25 @@ export function createOutputDir(path: string, what: string, setting: string): st
 }
 
 /**
- * A job's fresh run directory, marked `running` in its status.json. A directory that cannot be
- * created or written (no space left) is removed again and reported as one error, before any work.
+ * A job's fresh run directory — or, with `reuse`, the existing `path` (a requeued or resubmitted job, its
+ * earlier status kept in status.json's history) — marked `running` in its status.json. A directory that
+ * cannot be created or written (no space left) is reported as one error, before any work; a fresh one is
+ * removed again.
  */
-export function startRunDir(path: string, setting: string): { dir: string; status: StatusFile } {
-  const dir = createOutputDir(path, 'run directory', setting);
+export function startRunDir(path: string, setting: string, reuse = false): { dir: string; status: StatusFile } {
+  let dir = path;
+  if (reuse) {
+    try {
+      mkdirs(path);
+    } catch (err) {
+      throw new VidraError(`cannot create the run directory '${path}' (${setting}): ${fsReason(err as NodeJS.ErrnoException, path)}`, { cause: err });
+    }
+  } else dir = createOutputDir(path, 'run directory', setting);
   try {
-    return { dir, status: new StatusFile(dir) };
+    return { dir, status: reuse ? StatusFile.restart(dir) : new StatusFile(dir) };
   } catch (err) {
-    rmSync(dir, { recursive: true, force: true });
+    // A fresh directory goes again; a reused one keeps what its earlier runs left (their checkpoints).
+    if (!reuse) rmSync(dir, { recursive: true, force: true });
     throw new VidraError(`cannot write to the run directory '${dir}' (${setting}): ${fsReason(err as NodeJS.ErrnoException, dir)}`, { cause: err });
   }
 }

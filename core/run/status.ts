@@ -16,6 +16,8 @@ export interface StatusRecord {
   signal?: string;
   /** Headline values a task returned. */
   result?: Record<string, unknown>;
+  /** Earlier runs of the job in this directory (a Slurm task requeued or resubmitted), oldest first. */
+  history?: StatusRecord[];
 }
 
 /** Space held back while a job runs, so that its final status.json can be written on a full disk. */
@@ -43,6 +45,21 @@ export class StatusFile {
     this.record = { status: 'running', pid: process.pid, started_at: new Date().toISOString() };
     writeFileSync(this.reserve, Buffer.alloc(RESERVE_BYTES));
     this.write();
+  }
+
+  /** Marks `dir` running again (a job requeued or resubmitted into its directory); its earlier records go to `history`. */
+  static restart(dir: string): StatusFile {
+    let history: StatusRecord[] = [];
+    try {
+      const { history: earlier = [], ...last } = JSON.parse(readFileSync(join(dir, 'status.json'), 'utf8')) as StatusRecord;
+      history = [...earlier, last];
+    } catch {
+      // no earlier status.json (the task died before writing it)
+    }
+    const status = new StatusFile(dir, { status: 'running', pid: process.pid, started_at: new Date().toISOString(), ...(history.length ? { history } : {}) });
+    writeFileSync(status.reserve, Buffer.alloc(RESERVE_BYTES));
+    status.write();
+    return status;
   }
 
   /**

@@ -27,7 +27,7 @@ describe.concurrent('vidra __complete lists candidates for the last word', () =>
     expect(await complete('run', 'optim=')).toEqual(['optim=adamw', 'optim=sgd']);
     expect(await complete('run', 'optim=s')).toEqual(['optim=sgd']);
     expect(await complete('run', '+model=')).toEqual(['+model=slowfast']);
-    expect(await complete('run', 'vidra/launcher=')).toEqual(['vidra/launcher=local', 'vidra/launcher=local_parallel']);
+    expect(await complete('run', 'vidra/launcher=')).toEqual(['vidra/launcher=local', 'vidra/launcher=local_parallel', 'vidra/launcher=slurm']);
   });
 
   test('keys come from the config composed from the words typed so far', { timeout: T }, async () => {

@@ -12,6 +12,8 @@ const USAGE = `usage: vidra <command> [options] [overrides...]
 commands:
   run [flags] [overrides...]              compose the config and run the task (vidra run --help for flags and config groups)
   rerun <run dir> [flags] [overrides...]  run again from a run directory's saved config (vidra rerun --help)
+  status <sweep dir>                      progress and table of a slurm sweep (after --detach)
+  resubmit <sweep dir> [--failed]         submit a slurm sweep's jobs that did not complete again
   completion bash|zsh                     print a shell completion script
   report <run or sweep dir>... [flags]    write an HTML, Markdown or CSV report of runs and sweeps (vidra report --help)
 
@@ -35,6 +37,7 @@ sweeps with -m: key=a,b,c  range(0,10,2)  choice(a,b)  glob(*,exclude=x*)
 
 == Flags ==
   -m, --multirun                     run a sweep: one job per combination of the sweep overrides
+  --detach                           with --multirun and vidra/launcher=slurm: submit the sweep and return (follow it with vidra status)
   -c, --cfg job|vidra|all            print the composed config instead of running
   --resolve                          with --cfg: resolve interpolations before printing
   -p, --package PKG                  with --cfg: print only the config node at this dot path
@@ -50,7 +53,7 @@ Compose your configuration from those groups (group=option)
 model: slowfast
 optim: adamw, sgd
 task: fail, print_config, sleep, succeed
-vidra/launcher: local, local_parallel
+vidra/launcher: local, local_parallel, slurm
 vidra/sweeper: basic
 
 `);
@@ -102,7 +105,7 @@ vidra/sweeper: basic
       'model: slowfast',
       'optim: adamw, sgd',
       'task: fail, print_config, sleep, succeed',
-      'vidra/launcher: local, local_parallel',
+      'vidra/launcher: local, local_parallel, slurm',
       'vidra/sweeper: basic',
     ]);
   });

@@ -1,0 +1,104 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { JobReturn } from '../plugins/interfaces.ts';
+import { StatusFile, type StatusRecord } from '../run/status.ts';
+import type { SlurmFolder, TaskRecord } from './folder.ts';
+import { FINAL_STATES, PENDING_STATES, showArrays, type SlurmTask } from './scontrol.ts';
+
+/** A sweep job as Slurm and its files say: `pending` and `running` are not final. */
+export interface JobState extends JobReturn {
+  /** Why a pending task waits (Slurm's reason: Priority, Resources, JobArrayTaskLimit, BeginTime). */
+  reason?: string;
+}
+
+const isFinal = (s: JobReturn['status']) => s === 'completed' || s === 'failed' || s === 'interrupted' || s === 'not_started';
+
+export const finalState = (j: JobState): boolean => isFinal(j.status);
+
+/** Slurm's account of a task that ended without saying so itself (killed: time limit, OOM, node failure, scancel). */
+export function slurmEnding(t: Pick<SlurmTask, 'state' | 'reason' | 'exitCode' | 'timeLimit'>, log: string): { status: 'failed' | 'interrupted'; error: string } {
+  const where = `; log: ${log}`;
+  switch (t.state) {
+    case 'TIMEOUT':
+      return { status: 'failed', error: `TIMEOUT: the time limit (${t.timeLimit}) was reached${where}` };
+    case 'CANCELLED':
+      return { status: 'interrupted', error: `CANCELLED (scancel)${where}` };
+    case 'OUT_OF_MEMORY':
+      return { status: 'failed', error: `OUT_OF_MEMORY: the task went over its memory limit${where}` };
+    default:
+      return { status: 'failed', error: `${t.state}${t.reason && t.reason !== 'None' ? ` (${t.reason})` : ''}, exit code ${t.exitCode}${where}` };
+  }
+}
+
+function readStatus(dir: string | null): StatusRecord | null {
+  if (!dir || !existsSync(join(dir, 'status.json'))) return null;
+  try {
+    return JSON.parse(readFileSync(join(dir, 'status.json'), 'utf8')) as StatusRecord;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Every job of the sweep, from `scontrol` while Slurm knows its task and from the task's exit-status file
+ * after. A task Slurm ended (TIMEOUT, OUT_OF_MEMORY, NODE_FAIL, CANCELLED) before it could say so is
+ * recorded here: its exit-status file and its run directory's status.json get Slurm's reason.
+ */
+export async function collectStates(folder: SlurmFolder): Promise<JobState[]> {
+  const { jobs, options, environment } = folder.jobsFile();
+  const arrays = folder.arrays();
+  const slurm = await showArrays(arrays.map((a) => a.array_job_id).filter((id): id is string => id !== null));
+  const byTask = new Map(slurm.map((t) => [`${t.arrayJobId}_${t.arrayTaskId}`, t]));
+  return jobs.map((job) => {
+    const base = { num: job.num, overrides: job.overrides };
+    let arrayId: string | null = null;
+    let taskId = -1;
+    for (const a of arrays) {
+      const i = a.nums.indexOf(job.num);
+      if (i >= 0) [arrayId, taskId] = [a.array_job_id, i];
+    }
+    if (arrayId === null) return { ...base, status: 'not_started', outputDir: null, error: 'not submitted' };
+    let rec: TaskRecord | null = folder.task(job.num);
+    // A record of an earlier submission (before `vidra resubmit`) only says where the job's directory is.
+    const outputDir = rec?.output_dir ?? null;
+    if (rec && rec.array_job_id !== arrayId) rec = null;
+    const t = byTask.get(`${arrayId}_${taskId}`);
+    const log = folder.logPaths(options, environment.cwd, arrayId, taskId).err;
+    if (rec?.phase === 'ended') {
+      // SIGTERM came before slurmctld said why (time limit, scancel): wait for Slurm's final state, which says it.
+      const unexplained = rec.status === 'interrupted' && !rec.slurm_state && t !== undefined;
+      if (unexplained && !FINAL_STATES.has(t.state)) return { ...base, status: 'running', outputDir, reason: t.state };
+      if (unexplained && t.state !== 'COMPLETED' && t.state !== 'FAILED') {
+        rec = { ...rec, ...slurmEnding(t, log), slurm_state: t.state };
+        folder.writeTask(rec);
+      }
+      return ended(base, rec, outputDir);
+    }
+    if (t && !FINAL_STATES.has(t.state)) {
+      if (PENDING_STATES.has(t.state)) return { ...base, status: 'pending', outputDir, reason: t.reason };
+      return { ...base, status: rec?.phase === 'running' ? 'running' : 'pending', outputDir, reason: t.reason };
+    }
+    // Ended without its exit-status file: killed by Slurm, or never started (cancelled while pending).
+    const ending = t
+      ? slurmEnding(t, log)
+      : { status: 'failed' as const, error: `the task left Slurm's queue without writing its exit status; log: ${log}` };
+    if (rec) {
+      // A cancelled job is `interrupted` (scancel sends SIGTERM), as Ctrl-C leaves a local one.
+      const cancelled = ending.status === 'interrupted';
+      if (rec.output_dir) StatusFile.markDead(rec.output_dir, { signal: cancelled ? 'SIGTERM' : null, interrupted: cancelled, message: ending.error });
+      rec = { ...rec, phase: 'ended', status: ending.status, error: ending.error, slurm_state: t?.state ?? 'UNKNOWN', ended_at: new Date().toISOString() };
+      folder.writeTask(rec);
+      return ended(base, rec, outputDir);
+    }
+    if (t?.state === 'CANCELLED') return { ...base, status: 'not_started', outputDir, error: `CANCELLED before it started; log: ${log}` };
+    return { ...base, status: ending.status, outputDir, error: ending.error };
+  });
+}
+
+function ended(base: Pick<JobReturn, 'num' | 'overrides'>, rec: TaskRecord, outputDir: string | null): JobState {
+  const status = readStatus(outputDir);
+  const out: JobState = { ...base, status: rec.status ?? 'failed', outputDir };
+  if (rec.error) out.error = rec.error;
+  if (rec.status === 'completed' && status?.result) out.result = status.result;
+  return out;
+}

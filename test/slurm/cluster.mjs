@@ -1,0 +1,176 @@
+// A private single-node Slurm for the tests and the bench: installs the Debian packages when missing,
+// starts its own munged, slurmctld and slurmd in a temporary directory, and stops them by pid file.
+// Plain JS, so that bench/slurm.mjs can use it too.
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const PACKAGES = ['slurmctld', 'slurmd', 'slurm-client', 'munge'];
+const BINARIES = ['/usr/sbin/slurmctld', '/usr/sbin/slurmd', '/usr/sbin/munged', '/usr/bin/sbatch'];
+
+function sh(cmd, args, options = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', ...options });
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${(r.stderr || r.stdout).trim().slice(-500)}`);
+  return r.stdout;
+}
+
+function install() {
+  if (BINARIES.every((b) => existsSync(b))) return;
+  if (process.getuid?.() !== 0) throw new Error(`Slurm is not installed (${PACKAGES.join(' ')}) and installing it needs root`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const get = (args) => sh('apt-get', args, { env, timeout: 300_000 });
+  try {
+    get(['install', '-y', '--no-install-recommends', ...PACKAGES]);
+  } catch {
+    get(['update']);
+    get(['install', '-y', '--no-install-recommends', ...PACKAGES]);
+  }
+}
+
+/** A daemon's pid from its pid file, or null when it is not running (a zombie counts as dead: no init reaps it here). */
+function livePid(file) {
+  if (!existsSync(file)) return null;
+  const pid = Number(readFileSync(file, 'utf8').trim());
+  return pid && alive(pid) ? pid : null;
+}
+
+function alive(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Live processes (not zombies) whose environment names this cluster's slurm.conf. */
+function clusterProcesses(conf) {
+  const out = [];
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!pid || pid === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`SLURM_CONF=${conf}`) && alive(pid)) out.push(pid);
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return out;
+}
+
+const freePort = () => 20000 + Math.floor(Math.random() * 30000);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Starts a cluster; resolves to `{ dir, env, stop }` (env: SLURM_CONF for the clients), or throws with
+ * the reason it cannot start (not root, no packages, a daemon that dies).
+ */
+export async function startCluster({ cpus = Math.max(16, availableParallelism() * 4) } = {}) {
+  install();
+  const dir = mkdtempSync(join(tmpdir(), 'vidra-slurm-'));
+  chmodSync(dir, 0o755);
+  for (const d of ['munge', 'state', 'spool', 'log']) mkdirSync(join(dir, d), { mode: 0o755 });
+  chmodSync(join(dir, 'munge'), 0o755);
+  const key = join(dir, 'munge.key');
+  writeFileSync(key, randomBytes(1024), { mode: 0o400 });
+  const socket = join(dir, 'munge', 'munge.socket');
+  const pids = { munged: join(dir, 'munged.pid'), slurmctld: join(dir, 'slurmctld.pid'), slurmd: join(dir, 'slurmd.pid') };
+  const conf = join(dir, 'slurm.conf');
+  const stop = () => {
+    // Jobs first (a task left running would outlive the daemons), then the daemons, then whatever is left
+    // of this cluster: slurmstepd and task processes carry its SLURM_CONF in their environment.
+    if (livePid(pids.slurmctld)) spawnSync('scancel', ['--user', 'root', '--full'], { env: { ...process.env, SLURM_CONF: conf }, timeout: 5000 });
+    for (const file of [pids.slurmd, pids.slurmctld, pids.munged]) {
+      const pid = livePid(file);
+      if (pid) {
+        try {
+          process.kill(pid, 'SIGTERM');
+        } catch {
+          // gone meanwhile
+        }
+      }
+    }
+    const end = Date.now() + 5000;
+    while (Date.now() < end && Object.values(pids).some((f) => livePid(f))) spawnSync('sleep', ['0.1']);
+    for (const file of Object.values(pids)) {
+      const pid = livePid(file);
+      if (pid) process.kill(pid, 'SIGKILL');
+    }
+    for (const pid of clusterProcesses(conf)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    sh('/usr/sbin/munged', ['--force', `--key-file=${key}`, `--socket=${socket}`, `--pid-file=${pids.munged}`, `--log-file=${join(dir, 'log', 'munged.log')}`, `--seed-file=${join(dir, 'munge.seed')}`]);
+    const memory = 64_000;
+    writeFileSync(
+      conf,
+      [
+        'ClusterName=vidra',
+        'SlurmctldHost=localhost(127.0.0.1)',
+        'SlurmUser=root',
+        'SlurmdUser=root',
+        `SlurmctldPort=${freePort()}`,
+        `SlurmdPort=${freePort()}`,
+        'AuthType=auth/munge',
+        // cred_expire: a requeued task waits this long (default 120 s) before it may start again.
+        `AuthInfo=socket=${socket},cred_expire=10`,
+        `StateSaveLocation=${join(dir, 'state')}`,
+        `SlurmdSpoolDir=${join(dir, 'spool')}`,
+        `SlurmctldPidFile=${pids.slurmctld}`,
+        `SlurmdPidFile=${pids.slurmd}`,
+        `SlurmctldLogFile=${join(dir, 'log', 'slurmctld.log')}`,
+        `SlurmdLogFile=${join(dir, 'log', 'slurmd.log')}`,
+        'ProctrackType=proctrack/linuxproc',
+        'TaskPlugin=task/none',
+        'AccountingStorageType=accounting_storage/none',
+        'JobCompType=jobcomp/filetxt',
+        `JobCompLoc=${join(dir, 'log', 'jobcomp.txt')}`,
+        'SchedulerType=sched/backfill',
+        'SchedulerParameters=batch_sched_delay=0,sched_interval=1',
+        'SelectType=select/cons_tres',
+        'SelectTypeParameters=CR_CPU_Memory',
+        'SlurmdParameters=config_overrides',
+        'DefMemPerCPU=100',
+        'MaxArraySize=10001',
+        'KillWait=5',
+        'OverTimeLimit=0',
+        'MinJobAge=600',
+        'ReturnToService=2',
+        'InactiveLimit=0',
+        `NodeName=vidra0 NodeAddr=127.0.0.1 CPUs=${cpus} RealMemory=${memory} State=UNKNOWN`,
+        'PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP',
+        '',
+      ].join('\n'),
+    );
+    const env = { SLURM_CONF: conf };
+    const daemonEnv = { ...process.env, ...env };
+    sh('/usr/sbin/slurmctld', ['-f', conf, '-i'], { env: daemonEnv });
+    sh('/usr/sbin/slurmd', ['-f', conf, '-N', 'vidra0'], { env: daemonEnv });
+    const end = Date.now() + 60_000;
+    for (;;) {
+      for (const [name, file] of Object.entries(pids)) {
+        if (!livePid(file) && Date.now() > end - 55_000) {
+          const log = join(dir, 'log', `${name}.log`);
+          throw new Error(`${name} is not running: ${existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').slice(-3).join(' | ') : 'no log'}`);
+        }
+      }
+      const r = spawnSync('sinfo', ['-h', '-N', '-o', '%T'], { encoding: 'utf8', env: daemonEnv });
+      if (r.status === 0 && /^(idle|mixed|allocated)/m.test(r.stdout)) break;
+      if (Date.now() > end) throw new Error(`the Slurm node did not become usable within 60 s (sinfo: ${(r.stdout + r.stderr).trim()})`);
+      await sleep(250);
+    }
+    return { dir, env, stop };
+  } catch (err) {
+    stop();
+    throw err;
+  }
+}

@@ -1,0 +1,253 @@
+// vidra/launcher=slurm against a real single-node Slurm started for this file (test/slurm/cluster.mjs):
+// sweeps as job arrays, failed jobs with their reasons, array_parallelism, time limits and requeue,
+// --detach / vidra status / vidra resubmit, Ctrl-C. Skipped, with the reason in its name, where Slurm
+// cannot start (not root, no apt).
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, test } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { makeProject, removeProjects, type Project } from '../helpers/project.ts';
+// @ts-expect-error plain JS helper, shared with bench/slurm.mjs
+import { startCluster } from './cluster.mjs';
+
+interface Cluster {
+  env: Record<string, string>;
+  stop(): void;
+}
+interface Summary {
+  sweep_dir: string;
+  jobs: Array<{ num: number; overrides: string[]; status: string; outputDir: string | null; error?: string; result?: Record<string, number> }>;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+let cluster: Cluster | null = null;
+let unavailable = '';
+try {
+  cluster = (await startCluster()) as Cluster;
+} catch (err) {
+  unavailable = (err as Error).message;
+  process.stderr.write(`Slurm tests skipped: ${unavailable}\n`);
+}
+
+afterAll(() => {
+  cluster?.stop();
+  removeProjects();
+});
+
+function slurmProject(): Project {
+  return makeProject({
+    'vidra.config.json': JSON.stringify({ configDir: 'conf', plugins: ['./test-plugins.mjs', './slurm-plugins.mjs'] }),
+    'slurm-plugins.mjs': readFileSync(join(here, 'slurm-plugins.mjs'), 'utf8'),
+    'conf/task/steps.yaml': '_target_: steps\nsteps: 3\nstep_s: 0\nneeds_file: null\nresume: null\n',
+  });
+}
+
+const run = (p: Project, args: string[], killAfterMs = 150_000) => p.run(args, { env: cluster!.env, killAfterMs });
+const SLURM = ['vidra/launcher=slurm', 'vidra.launcher.poll_interval_s=0.3', 'task=steps'];
+
+describe.skipIf(cluster === null).concurrent(`vidra/launcher=slurm on a real Slurm${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
+  test('a 6-job sweep is one array: 4 jobs complete, the 2 that diverge fail with their reason, exit 1, summary.json', { timeout: 120_000 }, async () => {
+    const p = slurmProject();
+    const r = await run(p, ['run', '-m', ...SLURM, 'vidra.sweep.dir=runs/s', 'optim.lr=0.1,1e30,0.2', 'seed=1,2']);
+    expect(r.code).toBe(1);
+    const summary = p.json<Summary>('runs/s/summary.json');
+    expect(summary.jobs.map((j) => [j.num, j.status, j.overrides.slice(-2).join(' ')])).toEqual([
+      [0, 'completed', 'optim.lr=0.1 seed=1'],
+      [1, 'completed', 'optim.lr=0.1 seed=2'],
+      [2, 'failed', 'optim.lr=1e30 seed=1'],
+      [3, 'failed', 'optim.lr=1e30 seed=2'],
+      [4, 'completed', 'optim.lr=0.2 seed=1'],
+      [5, 'completed', 'optim.lr=0.2 seed=2'],
+    ]);
+    expect(summary.jobs[2]!.error).toBe('loss diverged at step 1 (optim.lr=1e+30)');
+    expect(summary.jobs[0]!.result).toEqual({ loss: 1 * 0.9 ** 3 + 0.01 * (1 + 0.9 + 0.81), steps: 3 });
+    expect(p.runDirs()).toEqual([0, 1, 2, 3, 4, 5].map((n) => `runs/s/${n}`));
+    for (const n of [0, 1, 4, 5]) expect(p.status(`runs/s/${n}`).status).toBe('completed');
+    expect(p.status('runs/s/3').status).toBe('failed');
+    expect(p.status('runs/s/3').error!.message).toBe('loss diverged at step 1 (optim.lr=1e+30)');
+    // One array of six tasks; each run records where Slurm ran it.
+    const arrays = p.json<Array<{ array_job_id: string; nums: number[] }>>('runs/s/.slurm/arrays.json');
+    expect(arrays.map((a) => a.nums)).toEqual([[0, 1, 2, 3, 4, 5]]);
+    expect(p.read('runs/s/.slurm/array-0.sh')).toContain('#SBATCH --array=0-5%256\n');
+    const meta = parseYaml(p.read('runs/s/4/.vidra/vidra.yaml')) as { slurm: Record<string, unknown> };
+    expect(meta.slurm).toMatchObject({ array_job_id: arrays[0]!.array_job_id, array_task_id: 4, node: 'vidra0', partition: 'debug', restarts: 0 });
+    expect(meta.slurm.job_id).toMatch(/^\d+$/);
+    // The exit-status files, and the same table as the local launchers.
+    const task3 = p.json<Record<string, unknown>>('runs/s/.slurm/tasks/3.json');
+    expect(task3).toMatchObject({ num: 3, phase: 'ended', status: 'failed', error: 'loss diverged at step 1 (optim.lr=1e+30)', output_dir: p.path('runs/s/3') });
+    expect(r.stdout).toContain('2    failed     task=steps optim.lr=1e30 seed=1  runs/s/2  loss diverged at step 1 (optim.lr=1e+30)\n');
+    expect(r.stdout).toContain('4 of 6 jobs completed; sweep directory: runs/s\n');
+    expect(r.stderr).toMatch(/\[slurm \d+\] 0 pending, 0 running, 4 completed, 2 failed; elapsed \d+:\d\d, ETA 0:00\n/);
+    expect(p.read('runs/s/2/job.log')).toContain('[ERROR] job failed: loss diverged at step 1 (optim.lr=1e+30)');
+  });
+
+  test('array_parallelism=1 runs the tasks one at a time', { timeout: 120_000 }, async () => {
+    const p = slurmProject();
+    const r = await run(p, ['run', '-m', ...SLURM, 'vidra.launcher.array_parallelism=1', "vidra.launcher.comment='a comment with blanks'", 'vidra.sweep.dir=runs/s', 'task.step_s=0.5', 'seed=1,2,3']);
+    expect(r.code).toBe(0);
+    expect(p.read('runs/s/.slurm/array-0.sh')).toContain('#SBATCH --array=0-2%1\n');
+    expect(p.read('runs/s/.slurm/array-0.sh')).toContain('#SBATCH --comment="a comment with blanks"\n');
+    const spans = [0, 1, 2].map((n) => p.status(`runs/s/${n}`)).map((s) => [Date.parse(s.started_at), Date.parse(s.ended_at!)] as const);
+    spans.sort((a, b) => a[0] - b[0]);
+    for (let i = 1; i < spans.length; i++) expect(spans[i]![0]).toBeGreaterThanOrEqual(spans[i - 1]![1]);
+    expect(r.stderr).toContain('(JobArrayTaskLimit)');
+  });
+
+  test('max_batch_size: one array per batch, each waited for before the next is submitted', { timeout: 120_000 }, async () => {
+    const p = slurmProject();
+    const r = await run(p, ['run', '-m', ...SLURM, 'vidra.sweeper.max_batch_size=2', 'vidra.sweep.dir=runs/b', 'seed=1,2,3']);
+    expect(r.code).toBe(0);
+    const arrays = p.json<Array<{ array_job_id: string; nums: number[] }>>('runs/b/.slurm/arrays.json');
+    expect(arrays.map((a) => a.nums)).toEqual([[0, 1], [2]]);
+    expect(p.read('runs/b/.slurm/array-1.sh')).toContain('#SBATCH --array=0-0%256\n');
+    expect(Date.parse(p.status('runs/b/2').started_at)).toBeGreaterThanOrEqual(Math.max(...[0, 1].map((n) => Date.parse(p.status(`runs/b/${n}`).ended_at!))));
+    expect(p.json<Summary>('runs/b/summary.json').jobs.map((j) => j.status)).toEqual(['completed', 'completed', 'completed']);
+  });
+
+  test('a task killed by its time limit is reported TIMEOUT with its log; with max_num_timeout it requeues and resumes', { timeout: 200_000 }, async () => {
+    const p = slurmProject();
+    const limit = ['vidra.launcher.timeout_min=1', 'task.steps=200', 'task.step_s=0.5'];
+    const [killed, resumed] = await Promise.all([
+      run(p, ['run', '-m', ...SLURM, ...limit, 'vidra.launcher.signal_delay_s=0', 'vidra.sweep.dir=runs/t', 'seed=1'], 190_000),
+      run(p, ['run', '-m', ...SLURM, 'vidra.launcher.timeout_min=1', 'task.steps=90', 'task.step_s=0.5', 'vidra.launcher.signal_delay_s=30', 'vidra.launcher.max_num_timeout=1', 'vidra.sweep.dir=runs/r', 'seed=1'], 190_000),
+    ]);
+    expect(killed.code).toBe(1);
+    const [arrayId] = p.json<Array<{ array_job_id: string }>>('runs/t/.slurm/arrays.json').map((a) => a.array_job_id);
+    const log = p.path(`runs/t/.slurm/${arrayId}_0.err`);
+    const job = p.json<Summary>('runs/t/summary.json').jobs[0]!;
+    expect(job.status, p.read('runs/t/.slurm/tasks/0.json')).toBe('failed');
+    expect(job.error).toBe(`TIMEOUT: the time limit (00:01:00) was reached; log: ${log}`);
+    expect(p.status('runs/t/0').status).not.toBe('running');
+    expect(killed.stdout).toContain(`TIMEOUT: the time limit (00:01:00) was reached; log: ${log}`);
+
+    expect(resumed.code).toBe(0);
+    const status = p.status('runs/r/0');
+    expect(status.status).toBe('completed');
+    expect(status.result).toMatchObject({ steps: 90 });
+    expect(status.history!.map((h) => [h.status, h.signal])).toEqual([['interrupted', 'SIGTERM']]);
+    const jobLog = p.read('runs/r/0/job.log');
+    expect(jobLog).toContain('Slurm signalled the end of the time limit: requeued (1 of max_num_timeout=1)');
+    // The requeued task runs in its own directory again, told to resume from it (as the train task is).
+    expect(jobLog).toMatch(new RegExp(`resumed from ${p.path('runs/r/0')} at step [1-9]\\d*\\n`));
+    expect(parseYaml(p.read('runs/r/0/.vidra/overrides.yaml'))).toContain(`task.resume='${p.path('runs/r/0')}'`);
+    expect((parseYaml(p.read('runs/r/0/.vidra/vidra.yaml')) as { slurm: { restarts: number } }).slurm.restarts).toBe(1);
+  });
+
+  test('--detach returns at once; vidra status shows the table later; vidra resubmit --failed reruns the failed job in its directory', { timeout: 120_000 }, async () => {
+    const p = slurmProject();
+    const r = await run(p, ['run', '-m', '--detach', ...SLURM, 'vidra.sweep.dir=runs/d', 'task.needs_file=fixed', 'seed=1,2']);
+    expect(r.stderr).toMatch(/^\[slurm \d+\] submitted 2 jobs as array job \d+; logs in .*runs\/d\/\.slurm\n$/);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('submitted 2 jobs; sweep directory: runs/d\nfollow them with: vidra status runs/d\n');
+    let st = await run(p, ['status', 'runs/d']);
+    for (let i = 0; i < 100 && /[1-9]\d* (pending|running)/.test(st.stdout.split('\n')[0]!); i++) {
+      await new Promise((res) => setTimeout(res, 300));
+      st = await run(p, ['status', 'runs/d']);
+    }
+    expect(st.code).toBe(1);
+    expect(st.stdout).toMatch(/^array job \d+: 0 pending, 0 running, 0 completed, 2 failed; elapsed/);
+    expect(st.stdout).toContain('0    failed  task=steps task.needs_file=fixed seed=1  runs/d/0  fixed is missing\n');
+    expect(p.json<Summary>('runs/d/summary.json').jobs.map((j) => j.status)).toEqual(['failed', 'failed']);
+
+    p.write('fixed', '');
+    const again = await run(p, ['resubmit', 'runs/d', '--failed']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('2 of 2 jobs completed; sweep directory: runs/d\n');
+    expect(p.runDirs()).toEqual(['runs/d/0', 'runs/d/1']);
+    const status = p.status('runs/d/1');
+    expect(status.status).toBe('completed');
+    expect(status.history!.map((h) => [h.status, h.error?.message])).toEqual([['failed', 'fixed is missing']]);
+    expect(p.json<unknown[]>('runs/d/.slurm/arrays.json')).toHaveLength(2);
+
+    const none = await run(p, ['resubmit', 'runs/d', '--failed']);
+    expect([none.code, none.stdout]).toEqual([0, 'nothing to resubmit in runs/d: 0 pending, 0 running, 2 completed, 0 failed\n']);
+  });
+
+  test('a task cancelled from outside (scancel) is reported CANCELLED with its log; the others complete', { timeout: 120_000 }, async () => {
+    const p = slurmProject();
+    const { done } = p.start(['run', '-m', ...SLURM, 'vidra.sweep.dir=runs/x', 'task.step_s=0.1', 'task.steps=3,900'], { env: cluster!.env, killAfterMs: 100_000 });
+    await p.waitForFiles('started', 2, 60_000);
+    const [arrayId] = p.json<Array<{ array_job_id: string }>>('runs/x/.slurm/arrays.json').map((a) => a.array_job_id);
+    expect(spawnSync('scancel', [`${arrayId}_1`], { env: { ...process.env, ...cluster!.env } }).status).toBe(0);
+    const r = await done;
+    expect(r.code).toBe(1);
+    const jobs = p.json<Summary>('runs/x/summary.json').jobs;
+    expect(jobs.map((j) => j.status)).toEqual(['completed', 'interrupted']);
+    expect(jobs[1]!.error).toBe(`CANCELLED (scancel); log: ${p.path(`runs/x/.slurm/${arrayId}_1.err`)}`);
+    expect(p.status('runs/x/1')).toMatchObject({ status: 'interrupted', signal: 'SIGTERM' });
+  });
+
+  test('Ctrl-C while waiting cancels the array and marks the sweep interrupted', { timeout: 120_000 }, async () => {
+    const p = slurmProject();
+    const { child, done } = p.start(['run', '-m', ...SLURM, 'vidra.sweep.dir=runs/c', 'task.steps=600', 'task.step_s=0.1', 'seed=1,2'], { env: cluster!.env, killAfterMs: 100_000 });
+    await p.waitForFiles('started', 2, 60_000);
+    child.kill('SIGINT');
+    const r = await done;
+    expect(r.code).toBe(130);
+    expect(p.status('runs/c/0').status).toBe('interrupted');
+    expect(p.status('runs/c/1').status).toBe('interrupted');
+    expect(p.json<Summary>('runs/c/summary.json').jobs.map((j) => j.status)).toEqual(['interrupted', 'interrupted']);
+    const st = await run(p, ['status', 'runs/c']);
+    expect(st.stdout).toMatch(/^array job \d+: 0 pending, 0 running, 0 completed, 2 failed;/);
+  });
+});
+
+describe('vidra/launcher=slurm settings are checked before anything is submitted', () => {
+  test('an unknown key or a negative time is a located error, exit 2, no sweep directory', async () => {
+    const p = slurmProject();
+    const unknown = await p.run(['run', '-m', 'vidra/launcher=slurm', 'vidra.launcher.timeout=5', 'seed=1,2']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("Error: override 'vidra.launcher.timeout=5' (argument 2): Could not override 'vidra.launcher.timeout'.");
+    expect(unknown.stderr).toContain("Did you mean 'vidra.launcher.timeout_min' or 'vidra.launcher.max_num_timeout'?");
+    const added = await p.run(['run', '-m', 'vidra/launcher=slurm', '+vidra.launcher.timeout=5', 'seed=1,2']);
+    expect(added.code).toBe(2);
+    expect(added.stderr.split('\n').slice(0, 2)).toEqual([
+      "Error: invalid config for the launcher plugin 'slurm' at 'vidra.launcher':",
+      "  override '+vidra.launcher.timeout=5' (argument 2): 'vidra.launcher.timeout' is not a key of this plugin. Did you mean 'vidra.launcher.timeout_min' or 'vidra.launcher.max_num_timeout'?",
+    ]);
+    const negative = await p.run(['run', '-m', 'vidra/launcher=slurm', 'vidra.launcher.timeout_min=-5', 'seed=1,2']);
+    expect(negative.code).toBe(2);
+    expect(negative.stderr).toContain("\n  override 'vidra.launcher.timeout_min=-5' (argument 2): 'vidra.launcher.timeout_min' must be >= 1 (got int -5)\n");
+    expect(p.exists('runs')).toBe(false);
+  });
+
+  test('a requeue signal due before the time limit could pass is an error, exit 2, before anything is submitted', async () => {
+    const p = slurmProject();
+    const r = await p.run(['run', '-m', 'vidra/launcher=slurm', 'vidra.launcher.timeout_min=1', 'vidra.launcher.max_num_timeout=2', 'seed=1,2']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe(
+      'Error: vidra.launcher.signal_delay_s=120 is not shorter than the time limit (timeout_min=1: 60 s): with max_num_timeout=2 each task would requeue itself at once; give a delay below 60 s, or max_num_timeout=0',
+    );
+    expect(p.exists('runs')).toBe(false);
+  });
+
+  test('vidra status / resubmit: a directory the slurm launcher did not make, or bad arguments, exit 2', async () => {
+    const p = slurmProject();
+    const HINT = '(Set the environment variable VIDRA_FULL_ERROR=1 for a complete stack trace.)\n';
+    const [notSlurm, none, two, flag] = await Promise.all([
+      p.run(['status', 'conf']),
+      p.run(['status']),
+      p.run(['resubmit', 'a', 'b']),
+      p.run(['resubmit', 'conf', '--all']),
+    ]);
+    expect(notSlurm).toMatchObject({ code: 2, stderr: `Error: 'conf' is not a sweep directory of the slurm launcher (it has no .slurm/jobs.json); give the directory 'vidra run -m vidra/launcher=slurm' printed\n${HINT}` });
+    expect(none).toMatchObject({ code: 2, stderr: `Error: no sweep directory given; usage: vidra status <sweep dir>\n${HINT}` });
+    expect(two).toMatchObject({ code: 2, stderr: `Error: one sweep directory, not 2; usage: vidra resubmit <sweep dir> [--failed] [--detach]\n${HINT}` });
+    expect(flag).toMatchObject({ code: 2, stderr: `Error: unknown flag '--all' (argument 2); usage: vidra resubmit <sweep dir> [--failed] [--detach]\n${HINT}` });
+  });
+
+  test('without the Slurm commands: one error naming them, exit 2', async () => {
+    const p = slurmProject();
+    const r = await p.run(['run', '-m', 'vidra/launcher=slurm', 'seed=1,2'], { env: { PATH: '/nonexistent' } });
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe('Error: sbatch is not on PATH: the slurm launcher needs the Slurm client commands (sbatch, scontrol, scancel)');
+  });
+
+  test('--detach goes with --multirun', async () => {
+    const r = await slurmProject().run(['run', '--detach', 'vidra/launcher=slurm']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe('Error: --detach goes with --multirun (and vidra/launcher=slurm)');
+  });
+});
