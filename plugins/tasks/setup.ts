@@ -4,6 +4,9 @@ import type { Config } from '../../core/config/config.ts';
 import type { LossModule, ModelModule, OptimizerModule, ScheduleModule } from '../../core/engine/modules.ts';
 import type { Device, GraphOptimization } from '../../core/engine/session.ts';
 import type { PluginRegistry } from '../../core/plugins/registry.ts';
+import type { JobContext } from '../../core/plugins/interfaces.ts';
+import { metricsLogger } from '../../core/launch/job.ts';
+import { MetricsLog } from '../../core/run/metrics-log.ts';
 import { pluginAt } from './plugin-nodes.ts';
 
 /** The `engine` node (conf/engine): where and how the compiled graphs run. */
@@ -17,6 +20,10 @@ export interface EngineOptions {
 export const jobSeed = (config: Config): number => Number(config.select('seed', { default: 0 }));
 
 export const engineOptions = (config: Config): EngineOptions => (config.select('engine', { default: {} }) ?? {}) as EngineOptions;
+
+/** The job's metrics: metrics.jsonl, and the logger `vidra.logger` names (TensorBoard). */
+export const metricsLog = (job: JobContext): MetricsLog =>
+  new MetricsLog(job.outputDir, job.config.vidra ? metricsLogger(job.config.vidra, job.config.root) : null);
 
 /** A step runner's options from the engine node; provider notices go to the job's log. */
 export function runnerOptions(seed: number, engine: EngineOptions, notice: (line: string) => void) {
