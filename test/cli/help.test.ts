@@ -13,6 +13,7 @@ commands:
   run [flags] [overrides...]              compose the config and run the task (vidra run --help for flags and config groups)
   rerun <run dir> [flags] [overrides...]  run again from a run directory's saved config (vidra rerun --help)
   plugins [kind]                          list the registered plugins with their config keys (types, defaults, descriptions)
+  schema --out <dir>                      write the JSON Schemas of the config groups (for editors' YAML language server)
   completion bash|zsh                     print a shell completion script
 
 exit codes: 0 ok, 1 a job failed, 2 usage or config error
