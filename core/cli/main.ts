@@ -9,6 +9,7 @@ const USAGE = `usage: vidra <command> [options] [overrides...]
 commands:
   run [flags] [overrides...]              compose the config and run the task (vidra run --help for flags and config groups)
   rerun <run dir> [flags] [overrides...]  run again from a run directory's saved config (vidra rerun --help)
+  new plugin <kind> <name> [--package]    scaffold a plugin: module, config, test (--package: a separate npm package)
   plugins [kind]                          list the registered plugins with their config keys (types, defaults, descriptions)
   schema --out <dir>                      write the JSON Schemas of the config groups (for editors' YAML language server)
   completion bash|zsh                     print a shell completion script
@@ -27,6 +28,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runCommand(rest, builtins);
       case 'rerun':
         return await rerunCommand(rest, builtins);
+      case 'new':
+        return await (await import('./new.ts')).newCommand(rest, builtins);
       case 'plugins':
         return await (await import('./plugins.ts')).pluginsCommand(rest, builtins);
       case 'schema':

@@ -12,6 +12,7 @@ const USAGE = `usage: vidra <command> [options] [overrides...]
 commands:
   run [flags] [overrides...]              compose the config and run the task (vidra run --help for flags and config groups)
   rerun <run dir> [flags] [overrides...]  run again from a run directory's saved config (vidra rerun --help)
+  new plugin <kind> <name> [--package]    scaffold a plugin: module, config, test (--package: a separate npm package)
   plugins [kind]                          list the registered plugins with their config keys (types, defaults, descriptions)
   schema --out <dir>                      write the JSON Schemas of the config groups (for editors' YAML language server)
   completion bash|zsh                     print a shell completion script
