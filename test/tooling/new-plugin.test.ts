@@ -1,11 +1,11 @@
 // `vidra new plugin <kind> <name> [--package]`, in fresh projects that depend on vidra through node_modules (as
 // an installed package would): the scaffolded test passes as written (npx tsx --test), the plugins type-check
 // (tsc), and a real `vidra run` uses the scaffolded plugin — for a plain module and for a separate package.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { execNode } from '../helpers/exec.ts';
 import { BIN, REPO } from '../helpers/project.ts';
 
 const TSX = join(REPO, 'node_modules', 'tsx', 'dist', 'cli.mjs');
@@ -13,28 +13,7 @@ const TSC = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
 const made: string[] = [];
 afterAll(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function exec(file: string, args: readonly string[], cwd: string, timeoutMs = 60_000): Promise<Result> {
-  const env: Record<string, string | undefined> = { ...process.env, NODE_OPTIONS: undefined, VIDRA_FULL_ERROR: undefined };
-  for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
-  const child = spawn(process.execPath, [file, ...args], { cwd, env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  return new Promise((done) =>
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      done({ code, stdout, stderr });
-    }),
-  );
-}
+const exec = (file: string, args: readonly string[], cwd: string, timeoutMs = 60_000) => execNode(file, args, cwd, timeoutMs);
 
 /** A project as `npm install` of a package.json that depends on vidra leaves it. */
 function project(): string {

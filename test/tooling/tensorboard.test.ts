@@ -2,12 +2,14 @@
 // <run dir>/tb/. The file is read back here independently of the writer: TFRecord framing with CRC-32C
 // computed bit by bit (Castagnoli polynomial), and the Event messages decoded by protobufjs from
 // TensorFlow's own .proto text.
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
 import { experimentDir, jsonLines } from '../helpers/experiment.ts';
+import { BIN } from '../helpers/project.ts';
 
 const EVENT_PROTO = `
 syntax = "proto3";
@@ -100,6 +102,16 @@ describe('vidra.logger=tensorboard', () => {
           : ['map', 'map_overall', 'map_head', 'map_middle', 'map_tail'].map((k) => ({ node_name: '', tag: `val/${k}`, simple_value: Math.fround(Number(line[k])) }));
       expect(event.summary!.value).toEqual(expected);
     });
+  });
+
+  it('a rerun keeps the run\'s logger: its metrics go to TensorBoard too', { timeout: 60_000 }, async () => {
+    const run = await vidra(['vidra.run.dir=runs/first', 'task.epochs=1', 'vidra.logger=tensorboard']);
+    expect(run.code, run.stderr).toBe(0);
+    const rerun = spawnSync(process.execPath, [BIN, 'rerun', 'runs/first', 'vidra.run.dir=runs/again'], { cwd: dir, encoding: 'utf8' });
+    expect(rerun.status, rerun.stderr).toBe(0);
+    const [file] = readdirSync(join(dir, 'runs/again/tb'));
+    const lines = jsonLines(readFileSync(join(dir, 'runs/again/metrics.jsonl'), 'utf8'));
+    expect(readRecords(join(dir, 'runs/again/tb', file!)).slice(1).map((e) => e.step)).toEqual(lines.map((l) => l.step));
   });
 
   it('is off by default: metrics.jsonl only', { timeout: 60_000 }, async () => {
