@@ -189,8 +189,87 @@ test('${name}: loss and d loss / d logits match the formula', async () => {
 `,
 };
 
+const MODEL: KindTemplate = {
+  // The bundled configs train `model.head`: the head group's options carry `# @package model.head`.
+  group: 'head',
+  module: ({ name, className }) => `import { definePlugin, inject, injectable, linear, linearParameters, PLUGIN_CONFIG, type ForwardContext, type ModelModule, type Value } from 'vidra';
+
+interface ${className}Options {
+  in_dim: number;
+  out_dim: number;
+}
+
+/** A linear head, logits = x Wᵀ + b (torch's nn.Linear initialisation): replace forward() with your model. */
+@injectable()
+export class ${className} implements ModelModule {
+  constructor(@inject(PLUGIN_CONFIG) private readonly options: ${className}Options) {}
+
+  inputs() {
+    return [{ name: 'x', shape: [this.options.in_dim] }];
+  }
+
+  parameters(random: () => number) {
+    return linearParameters('fc', this.options.in_dim, this.options.out_dim, random);
+  }
+
+  forward({ g }: ForwardContext, params: Record<string, Value>, inputs: Record<string, Value>) {
+    return { logits: linear(g, inputs.x!, params, 'fc') };
+  }
+}
+
+export const plugins = [
+  definePlugin({
+    kind: 'model',
+    name: '${name}',
+    description: 'a linear head on clip features',
+    schema: {
+      type: 'object',
+      properties: {
+        in_dim: { type: 'integer', minimum: 1, description: 'the feature dimension' },
+        out_dim: { type: 'integer', minimum: 1, description: 'the number of classes' },
+      },
+      required: ['in_dim', 'out_dim'],
+      additionalProperties: false,
+    },
+    create: ${className},
+  }),
+];
+`,
+  config: ({ name }) => `# @package model.head\n# Sizes of the bundled synthetic Animal Kingdom features: 32-d, 140 classes.\n_target_: ${name}\nin_dim: 32\nout_dim: 140\n`,
+  runHint: ({ option }) => `npx vidra run -cp node_modules/vidra/conf -cd conf head=${option}    (the bundled train experiment with this head)`,
+  test: ({ name, option }, module) => `// Trains the head with Vidra's train task on the bundled synthetic data, as \`vidra run\` does, in a scratch
+// project whose settings load the plugin module.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.resolve('vidra'))), '..');
+const plugin = fileURLToPath(new URL('${module}', import.meta.url));
+
+test('${name}: trains one epoch and is evaluated', () => {
+  const dir = mkdtempSync(join(tmpdir(), '${option}-'));
+  try {
+    writeFileSync(join(dir, 'vidra.config.json'), JSON.stringify({ plugins: [plugin] }));
+    mkdirSync(join(dir, 'conf', 'head'), { recursive: true });
+    writeFileSync(join(dir, 'conf', 'head', '${option}.yaml'), '# @package model.head\\n_target_: ${name}\\nin_dim: 32\\nout_dim: 140\\n');
+    const args = ['run', '-cp', join(root, 'conf'), '-cd', 'conf', 'head=${option}', 'task.epochs=1', 'task.metrics=[map]', 'vidra.run.dir=runs/check'];
+    const run = spawnSync(process.execPath, [join(root, 'bin', 'vidra.mjs'), ...args], { cwd: dir, encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    const metrics = JSON.parse(readFileSync(join(dir, 'runs', 'check', 'metrics.json'), 'utf8'));
+    assert.ok(metrics.step > 0 && metrics.map > 0 && metrics.map <= 1, JSON.stringify(metrics));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+`,
+};
+
 /** The kinds `vidra new plugin` can scaffold. */
-export const TEMPLATES: Partial<Record<PluginKind, KindTemplate>> = { task: TASK, loss: LOSS };
+export const TEMPLATES: Partial<Record<PluginKind, KindTemplate>> = { task: TASK, loss: LOSS, model: MODEL };
 
 /** The names of a plugin: `mylab.brier_score` is the option `brier_score` and the class `BrierScoreLoss`. */
 export function pluginNames(name: string, kind: PluginKind): PluginNames {
