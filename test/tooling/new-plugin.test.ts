@@ -4,7 +4,9 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Ajv } from 'ajv';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { execNode } from '../helpers/exec.ts';
 import { BIN, REPO } from '../helpers/project.ts';
 
@@ -152,6 +154,14 @@ describe('vidra new plugin', () => {
     expect(test.stdout).toMatch(/^# pass 1$/m);
     const tsc = await exec(TSC, ['-p', '.'], join(dir, 'packages', 'vidra-plugin-brier'), 120_000);
     expect(tsc.stdout + tsc.stderr).toBe('');
+
+    // The project's schemas know the package's plugin: its config validates, a wrong type does not.
+    const schema = await vidra(dir, ['schema', '--out', 'schemas']);
+    expect(schema.code, schema.stderr).toBe(0);
+    expect(JSON.parse(schema.stdout.slice(schema.stdout.indexOf('{')))['yaml.schemas']['./schemas/loss.schema.json']).toEqual(['conf/loss/*.yaml']);
+    const validate = new Ajv({ strict: true, allowUnionTypes: true }).compile(JSON.parse(read(dir, 'schemas/loss.schema.json')) as object);
+    expect(validate(parse(read(dir, 'conf/loss/brier.yaml')))).toBe(true);
+    expect(validate({ _target_: 'mylab.brier', scale: 'big' })).toBe(false);
 
     const listed = await vidra(dir, ['plugins', 'loss']);
     expect(listed.stdout).toContain('  mylab.brier          multi-label Brier score: scale * (sigmoid(x) - y)^2\n      scale: number = 1                  multiplies every element loss\n');
