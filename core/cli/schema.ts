@@ -1,4 +1,4 @@
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { makeRepository } from '../compose/compose.ts';
 import { UsageError } from '../config/errors.ts';
@@ -27,6 +27,7 @@ export async function schemaCommand(argv: string[], builtins: BuiltinsLoader): P
     throw new UsageError(`${out === undefined || out.startsWith('-') ? 'vidra schema needs --out <dir>, the folder to write the schemas to' : `vidra schema: unexpected argument '${extra[0]}'`}. ${USAGE}`);
   }
   const cwd = process.cwd();
+  if (existsSync(resolve(cwd, out)) && !isDir(resolve(cwd, out))) throw new UsageError(`vidra schema --out: '${out}' is a file; give a folder to write the schemas to`);
   const settings = await loadSettings(cwd);
   const repo = makeRepository({ configDir: settings.configDir, searchPath: settings.searchPath.map((dir) => ({ dir, provider: 'settings' })) });
   const { createRegistry } = await import('../plugins/loader.ts');

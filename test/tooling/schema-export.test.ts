@@ -116,5 +116,8 @@ describe('vidra schema --out', () => {
     const b = spawnSync(process.execPath, [BIN, 'schema', '--out', out, 'loss'], { cwd: REPO, encoding: 'utf8' });
     expect(b.status).toBe(2);
     expect(b.stderr.split('\n')[0]).toBe("Error: vidra schema: unexpected argument 'loss'. usage: vidra schema --out <dir>");
+    const c = spawnSync(process.execPath, [BIN, 'schema', '--out', 'package.json'], { cwd: REPO, encoding: 'utf8' });
+    expect(c.status).toBe(2);
+    expect(c.stderr.split('\n')[0]).toBe("Error: vidra schema --out: 'package.json' is a file; give a folder to write the schemas to");
   });
 });
