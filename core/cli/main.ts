@@ -11,7 +11,7 @@ commands:
   rerun <run dir> [flags] [overrides...]  run again from a run directory's saved config (vidra rerun --help)
   new plugin <kind> <name> [--package]    scaffold a plugin: module, config, test (--package: a separate npm package)
   plugins [kind]                          list the registered plugins with their config keys (types, defaults, descriptions)
-  schema --out <dir>                      write the JSON Schemas of the config groups (for editors' YAML language server)
+  schema --out <dir> [--vscode]           write the JSON Schemas of the config groups (for editors' YAML language server)
   completion bash|zsh                     print a shell completion script
 
 exit codes: 0 ok, 1 a job failed, 2 usage or config error`;

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { makeRepository } from '../compose/compose.ts';
 import { UsageError } from '../config/errors.ts';
@@ -6,7 +6,7 @@ import { loadSettings } from '../settings.ts';
 import { configSchemas } from '../tooling/config-schemas.ts';
 import type { BuiltinsLoader } from './run.ts';
 
-const USAGE = 'usage: vidra schema --out <dir>';
+const USAGE = 'usage: vidra schema --out <dir> [--vscode]';
 
 /** The file a group's schema is written to: `loss.schema.json`, `vidra/launcher.schema.json`; the primary configs' is `config.schema.json`. */
 export const schemaFile = (group: string): string => `${group || 'config'}.schema.json`;
@@ -17,12 +17,16 @@ export const schemaFile = (group: string): string => `${group || 'config'}.schem
  */
 export async function schemaCommand(argv: string[], builtins: BuiltinsLoader): Promise<number> {
   if (argv[0] === '-h' || argv[0] === '--help') {
-    process.stdout.write(`${USAGE}\n\nWrite the JSON Schemas of the config groups to <dir> and print the "yaml.schemas" editor setting that applies them.\n`);
+    process.stdout.write(
+      `${USAGE}\n\nWrite the JSON Schemas of the config groups to <dir> and print the "yaml.schemas" editor setting that applies them\n(--vscode: also set it in .vscode/settings.json, keeping the other settings).\n`,
+    );
     return 0;
   }
-  const at = argv.indexOf('--out');
-  const out = at >= 0 ? argv[at + 1] : undefined;
-  const extra = argv.filter((_, i) => i !== at && i !== at + 1);
+  const vscode = argv.includes('--vscode');
+  const args = argv.filter((a) => a !== '--vscode');
+  const at = args.indexOf('--out');
+  const out = at >= 0 ? args[at + 1] : undefined;
+  const extra = args.filter((_, i) => i !== at && i !== at + 1);
   if (out === undefined || out.startsWith('-') || extra.length > 0) {
     throw new UsageError(`${out === undefined || out.startsWith('-') ? 'vidra schema needs --out <dir>, the folder to write the schemas to' : `vidra schema: unexpected argument '${extra[0]}'`}. ${USAGE}`);
   }
@@ -45,6 +49,18 @@ export async function schemaCommand(argv: string[], builtins: BuiltinsLoader): P
   }
   process.stdout.write(`wrote ${schemas.length} schemas to ${posix(relative(cwd, outDir)) || '.'}/; the YAML language server applies them with this setting (.vscode/settings.json):\n`);
   process.stdout.write(`${JSON.stringify({ 'yaml.schemas': mapping }, null, 2)}\n`);
+  if (vscode) {
+    const file = join(cwd, '.vscode', 'settings.json');
+    let current: Record<string, unknown> = {};
+    try {
+      current = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+    } catch (err) {
+      throw new UsageError(`vidra schema --vscode: ${file} is not plain JSON (${(err as Error).message}); set "yaml.schemas" in it by hand`);
+    }
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, `${JSON.stringify({ ...current, 'yaml.schemas': mapping }, null, 2)}\n`);
+    process.stdout.write(`set yaml.schemas in .vscode/settings.json\n`);
+  }
   return 0;
 }
 

@@ -156,9 +156,15 @@ describe('vidra new plugin', () => {
     expect(tsc.stdout + tsc.stderr).toBe('');
 
     // The project's schemas know the package's plugin: its config validates, a wrong type does not.
-    const schema = await vidra(dir, ['schema', '--out', 'schemas']);
+    // --vscode sets yaml.schemas in .vscode/settings.json and keeps the other settings.
+    mkdirSync(join(dir, '.vscode'));
+    writeFileSync(join(dir, '.vscode', 'settings.json'), '{ "editor.tabSize": 2 }\n');
+    const schema = await vidra(dir, ['schema', '--out', 'schemas', '--vscode']);
     expect(schema.code, schema.stderr).toBe(0);
-    expect(JSON.parse(schema.stdout.slice(schema.stdout.indexOf('{')))['yaml.schemas']['./schemas/loss.schema.json']).toEqual(['conf/loss/*.yaml']);
+    expect(schema.stdout.trimEnd().split('\n').at(-1)).toBe('set yaml.schemas in .vscode/settings.json');
+    const printed = JSON.parse(schema.stdout.slice(schema.stdout.indexOf('{'), schema.stdout.lastIndexOf('}') + 1)) as { 'yaml.schemas': Record<string, string[]> };
+    expect(printed['yaml.schemas']['./schemas/loss.schema.json']).toEqual(['conf/loss/*.yaml']);
+    expect(JSON.parse(read(dir, '.vscode/settings.json'))).toEqual({ 'editor.tabSize': 2, ...printed });
     const validate = new Ajv({ strict: true, allowUnionTypes: true }).compile(JSON.parse(read(dir, 'schemas/loss.schema.json')) as object);
     expect(validate(parse(read(dir, 'conf/loss/brier.yaml')))).toBe(true);
     expect(validate({ _target_: 'mylab.brier', scale: 'big' })).toBe(false);

@@ -112,10 +112,10 @@ describe('vidra schema --out', () => {
   it('without --out, or with another argument: one usage error, exit 2', () => {
     const a = spawnSync(process.execPath, [BIN, 'schema'], { cwd: REPO, encoding: 'utf8' });
     expect(a.status).toBe(2);
-    expect(a.stderr.split('\n')[0]).toBe('Error: vidra schema needs --out <dir>, the folder to write the schemas to. usage: vidra schema --out <dir>');
+    expect(a.stderr.split('\n')[0]).toBe('Error: vidra schema needs --out <dir>, the folder to write the schemas to. usage: vidra schema --out <dir> [--vscode]');
     const b = spawnSync(process.execPath, [BIN, 'schema', '--out', out, 'loss'], { cwd: REPO, encoding: 'utf8' });
     expect(b.status).toBe(2);
-    expect(b.stderr.split('\n')[0]).toBe("Error: vidra schema: unexpected argument 'loss'. usage: vidra schema --out <dir>");
+    expect(b.stderr.split('\n')[0]).toBe("Error: vidra schema: unexpected argument 'loss'. usage: vidra schema --out <dir> [--vscode]");
     const c = spawnSync(process.execPath, [BIN, 'schema', '--out', 'package.json'], { cwd: REPO, encoding: 'utf8' });
     expect(c.status).toBe(2);
     expect(c.stderr.split('\n')[0]).toBe("Error: vidra schema --out: 'package.json' is a file; give a folder to write the schemas to");
