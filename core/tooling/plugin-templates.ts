@@ -268,8 +268,147 @@ test('${name}: trains one epoch and is evaluated', () => {
 `,
 };
 
+const DATASET: KindTemplate = {
+  group: 'data',
+  module: ({ name, className }) => `import {
+  checkIndices,
+  countClasses,
+  definePlugin,
+  inject,
+  injectable,
+  LOADER_PROPERTIES,
+  mulberry32,
+  multiHot,
+  PLUGIN_CONFIG,
+  unbatch,
+  VidraError,
+  type Dataset,
+  type DatasetBatch,
+  type DatasetSource,
+} from 'vidra';
+
+interface ${className}Options {
+  size: number;
+  dim: number;
+  num_classes: number;
+  seed: number;
+}
+
+interface Row {
+  features: number[];
+  labels: number[];
+}
+
+/**
+ * Seeded random features in [-1, 1); class c is present where feature c is positive: replace rows() with your
+ * data. The train task reads batches in a worker thread that builds the same plugin from the same config,
+ * so everything here follows from the options.
+ */
+@injectable()
+export class ${className} implements DatasetSource {
+  readonly splits = ['train', 'val'];
+
+  constructor(@inject(PLUGIN_CONFIG) private readonly options: ${className}Options) {
+    if (options.num_classes > options.dim) {
+      throw new VidraError(\`${name}: num_classes (\${options.num_classes}) must not exceed dim (\${options.dim}): class c is read from feature c\`);
+    }
+  }
+
+  async load(split = 'train'): Promise<Dataset> {
+    if (!this.splits.includes(split)) throw new VidraError(\`${name}: there is no split '\${split}' (splits: \${this.splits.join(', ')})\`);
+    const classes = this.options.num_classes;
+    const rows = this.rows(split);
+    const getBatch = (indices: readonly number[]): DatasetBatch => {
+      checkIndices('${name}', rows.length, indices);
+      const picked = indices.map((i) => rows[i]!);
+      const n = picked.length;
+      return {
+        size: n,
+        inputs: { features: { data: Float32Array.from(picked.flatMap((r) => r.features)), shape: [n, this.options.dim] } },
+        targets: { labels: { data: multiHot(picked.map((r) => r.labels), classes), shape: [n, classes] } },
+        meta: indices.map((i) => ({ row: i })),
+      };
+    };
+    return {
+      name: '${name}',
+      split,
+      length: rows.length,
+      numClasses: { labels: classes },
+      classCounts: { labels: countClasses(this.rows('train').map((r) => r.labels), classes) },
+      skipped: [],
+      getBatch,
+      get: (i) => unbatch(getBatch([i]), 0),
+      close: () => {},
+    };
+  }
+
+  private rows(split: string): Row[] {
+    const { size, dim, num_classes, seed } = this.options;
+    const random = mulberry32(seed * 2 + (split === 'train' ? 0 : 1));
+    return Array.from({ length: size }, () => {
+      const features = Array.from({ length: dim }, () => random() * 2 - 1);
+      return { features, labels: features.slice(0, num_classes).flatMap((f, c) => (f > 0 ? [c] : [])) };
+    });
+  }
+}
+
+export const plugins = [
+  definePlugin({
+    kind: 'dataset',
+    name: '${name}',
+    description: 'seeded random features; class c is present where feature c is positive',
+    schema: {
+      type: 'object',
+      properties: {
+        size: { type: 'integer', minimum: 1, default: 64, description: 'samples per split' },
+        dim: { type: 'integer', minimum: 1, default: 8, description: 'features per sample' },
+        num_classes: { type: 'integer', minimum: 1, default: 4 },
+        seed: { type: 'integer', minimum: 0, default: 0 },
+        // batch_size: every dataset takes it (the task reads it, e.g. task.batch_size: \${data.batch_size}).
+        ...LOADER_PROPERTIES,
+      },
+      additionalProperties: false,
+    },
+    create: ${className},
+  }),
+];
+`,
+  config: ({ name }) => `_target_: ${name}\nsize: 64\ndim: 8\nnum_classes: 4\nseed: 0\nbatch_size: 16\n`,
+  runHint: ({ option }) =>
+    `npx vidra run -cp node_modules/vidra/conf -cd conf data=${option} model.head.in_dim=8 model.head.out_dim=4 task.metrics=[map]    (the bundled train experiment on this data)`,
+  test: ({ name }, module) => `// The dataset as the train task reads it: splits, shapes, the label rule, class counts, and determinism.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { builtinRegistry, createPlugin, type DatasetSource } from 'vidra';
+import { plugins } from '${module}';
+
+builtinRegistry().register(plugins[0]!);
+
+test('${name}: batches of features and multi-hot labels (class c where feature c > 0)', async () => {
+  const source = createPlugin<DatasetSource>('dataset', '${name}', { size: 10, dim: 3, num_classes: 2 });
+  const train = await source.load('train');
+  assert.equal(train.length, 10);
+  assert.deepEqual(train.numClasses, { labels: 2 });
+  const batch = train.getBatch([0, 1, 2]);
+  assert.deepEqual(batch.inputs.features!.shape, [3, 3]);
+  assert.deepEqual(batch.targets.labels!.shape, [3, 2]);
+  const x = batch.inputs.features!.data;
+  const y = batch.targets.labels!.data;
+  for (let i = 0; i < 3; i++) for (let c = 0; c < 2; c++) assert.equal(y[i * 2 + c], x[i * 3 + c]! > 0 ? 1 : 0);
+  const all = train.getBatch([...Array(10).keys()]).targets.labels!.data;
+  assert.deepEqual(train.classCounts!.labels, [0, 1].map((c) => [...Array(10).keys()].filter((i) => all[i * 2 + c] === 1).length));
+  // The same options give the same data (the prefetch worker builds its own copy); val differs from train.
+  const again = await createPlugin<DatasetSource>('dataset', '${name}', { size: 10, dim: 3, num_classes: 2 }).load('train');
+  assert.deepEqual(again.getBatch([0, 1, 2]).inputs.features!.data, x);
+  const val = await source.load('val');
+  assert.notDeepEqual(val.getBatch([0]).inputs.features!.data, train.getBatch([0]).inputs.features!.data);
+  await assert.rejects(source.load('test'), /there is no split 'test'/);
+});
+`,
+};
+
 /** The kinds `vidra new plugin` can scaffold. */
-export const TEMPLATES: Partial<Record<PluginKind, KindTemplate>> = { task: TASK, loss: LOSS, model: MODEL };
+export const TEMPLATES: Partial<Record<PluginKind, KindTemplate>> = { task: TASK, loss: LOSS, model: MODEL, dataset: DATASET };
 
 /** The names of a plugin: `mylab.brier_score` is the option `brier_score` and the class `BrierScoreLoss`. */
 export function pluginNames(name: string, kind: PluginKind): PluginNames {

@@ -39,7 +39,7 @@ function files(dir: string, rel = ''): string[] {
 }
 
 describe('vidra new plugin', () => {
-  it('a task, a loss and a model as modules of the project: their tests pass, tsc passes, vidra run runs them', { timeout: 240_000 }, async () => {
+  it('a task, a loss, a model and a dataset as modules of the project: their tests pass, tsc passes, vidra run runs them', { timeout: 240_000 }, async () => {
     const dir = project();
     const task = await vidra(dir, ['new', 'plugin', 'task', 'mylab.hello']);
     expect(task).toEqual({
@@ -65,9 +65,13 @@ describe('vidra new plugin', () => {
     const model = await vidra(dir, ['new', 'plugin', 'model', 'mylab.lin_head']);
     expect(model.code, model.stderr).toBe(0);
     expect(model.stdout).toContain('  npx vidra run -cp node_modules/vidra/conf -cd conf head=lin_head    (the bundled train experiment with this head)\n');
+    const data = await vidra(dir, ['new', 'plugin', 'dataset', 'mylab.toy']);
+    expect(data.code, data.stderr).toBe(0);
+    expect(read(dir, 'conf/data/toy.yaml')).toBe('_target_: mylab.toy\nsize: 64\ndim: 8\nnum_classes: 4\nseed: 0\nbatch_size: 16\n');
     expect(files(dir)).toEqual(
       [
         'conf/config.yaml',
+        'conf/data/toy.yaml',
         'conf/head/lin_head.yaml',
         'conf/loss/brier.yaml',
         'conf/task/hello.yaml',
@@ -75,22 +79,24 @@ describe('vidra new plugin', () => {
         'plugins/brier.ts',
         'plugins/hello.ts',
         'plugins/lin_head.ts',
+        'plugins/toy.ts',
         'test/brier.test.ts',
         'test/hello.test.ts',
         'test/lin_head.test.ts',
+        'test/toy.test.ts',
         'tsconfig.json',
         'vidra.config.json',
       ].sort(),
     );
     expect(read(dir, 'plugins/lin_head.ts')).toContain('export class LinHeadModel implements ModelModule {');
-    expect(JSON.parse(read(dir, 'vidra.config.json'))).toEqual({ plugins: ['./plugins/hello.ts', './plugins/brier.ts', './plugins/lin_head.ts'] });
+    expect(JSON.parse(read(dir, 'vidra.config.json'))).toEqual({ plugins: ['./plugins/hello.ts', './plugins/brier.ts', './plugins/lin_head.ts', './plugins/toy.ts'] });
     expect(read(dir, 'conf/config.yaml')).toBe('defaults:\n  - task: hello\n  - _self_\n');
     expect(read(dir, 'conf/loss/brier.yaml')).toBe('_target_: mylab.brier\nscale: 1.0\n');
 
     // The scaffolded tests, as the scaffold says to run them.
-    const tests = await exec(TSX, ['--test', 'test/hello.test.ts', 'test/brier.test.ts', 'test/lin_head.test.ts'], dir, 120_000);
+    const tests = await exec(TSX, ['--test', 'test/hello.test.ts', 'test/brier.test.ts', 'test/lin_head.test.ts', 'test/toy.test.ts'], dir, 120_000);
     expect(tests.code, tests.stdout + tests.stderr).toBe(0);
-    expect(tests.stdout).toMatch(/^# pass 3$/m);
+    expect(tests.stdout).toMatch(/^# pass 4$/m);
     const tsc = await exec(TSC, ['-p', '.'], dir, 120_000);
     expect(tsc.stdout + tsc.stderr).toBe('');
 
@@ -116,6 +122,14 @@ describe('vidra new plugin', () => {
     expect(head.code, head.stderr).toBe(0);
     expect(read(dir, 'runs/head/.vidra/resolved.yaml')).toMatch(/^ {2}head:\n {4}_target_: mylab\.lin_head\n {4}in_dim: 32\n {4}out_dim: 140\n/m);
     expect(existsSync(join(dir, 'runs/head/checkpoints/checkpoint.safetensors'))).toBe(true);
+
+    // And on the scaffolded dataset, as its hint says (8 features, 4 classes): 2 epochs of 64 rows in batches of 16.
+    const onData = await vidra(dir, ['run', '-cp', join(REPO, 'conf'), '-cd', 'conf', 'data=toy', 'model.head.in_dim=8', 'model.head.out_dim=4', 'task.metrics=[map]', 'task.epochs=2', 'vidra.run.dir=runs/data']);
+    expect(onData.code, onData.stderr).toBe(0);
+    const final = JSON.parse(read(dir, 'runs/data/metrics.json')) as { step: number; map: number };
+    expect(final.step).toBe(8);
+    expect(final.map).toBeGreaterThan(0);
+    expect(final.map).toBeLessThanOrEqual(1);
   });
 
   it('--package: a separate npm package the settings list by name; its test passes and vidra run loads it through node_modules', { timeout: 180_000 }, async () => {
@@ -190,7 +204,7 @@ describe('vidra new plugin', () => {
     const before = files(dir).map((f) => [f, read(dir, f)]);
     const cases: Array<[string[], string]> = [
       [['new', 'plugin', 'los', 'x'], "Error: vidra new plugin: there is no plugin kind 'los'. Did you mean 'loss'? Plugin kinds: dataset, sampler, model, loss, strategy, metric, optimizer, scheduler, launcher, sweeper, callback, task"],
-      [['new', 'plugin', 'metric', 'x'], "Error: vidra new plugin: there is no scaffold for the kind 'metric' yet (scaffolds: task, loss, model); docs/plugins.md shows how to write one"],
+      [['new', 'plugin', 'metric', 'x'], "Error: vidra new plugin: there is no scaffold for the kind 'metric' yet (scaffolds: task, loss, model, dataset); docs/plugins.md shows how to write one"],
       [['new', 'plugin', 'loss', 'my lab'], "Error: vidra new plugin: invalid plugin name 'my lab': use letters, digits, '_', '-' and '.' (for a scope, e.g. 'mylab.brier')"],
       [['new', 'plugin', 'loss', 'bce'], "Error: vidra new plugin: Vidra has a built-in loss plugin named 'bce'; choose another name (e.g. a scoped 'mylab.bce')"],
       [['new', 'plugin', 'loss', 'other.brier'], 'Error: vidra new plugin: conf/loss/brier.yaml, plugins/brier.ts, test/brier.test.ts already exist; choose another name, or remove them first (nothing was written)'],
