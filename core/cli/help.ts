@@ -1,7 +1,7 @@
 import type { ConfigRepository } from '../compose/repository.ts';
-import { PLUGIN_KINDS } from '../plugins/kinds.ts';
 import type { PluginRegistry } from '../plugins/registry.ts';
 import { RUN_FLAGS } from './args.ts';
+import { formatPlugins } from './plugins.ts';
 
 /**
  * The config groups a user can choose from. The folder `vidra` holds `vidra/config.yaml`, which every
@@ -29,20 +29,7 @@ export function formatHelp(repo: ConfigRepository, registry: PluginRegistry, ctx
   out.push('Compose your configuration from those groups (group=option)', '');
   for (const g of selectableGroups(repo)) out.push(`${g}: ${repo.options(g).join(', ')}`);
   out.push('', '== Plugins == (config nodes name them with _target_; keys from each plugin\'s JSON Schema)');
-  for (const kind of PLUGIN_KINDS) {
-    const defs = registry.list(kind);
-    if (defs.length === 0) continue;
-    out.push(`${kind}:`);
-    for (const d of defs) {
-      const props = Object.entries((d.schema.properties ?? {}) as Record<string, { type?: unknown; enum?: unknown[]; default?: unknown; description?: string }>);
-      out.push(`  ${d.name.padEnd(20)} ${d.description}`);
-      for (const [k, p] of props) {
-        const type = Array.isArray(p.type) ? p.type.join('|') : p.type ? String(p.type) : p.enum ? p.enum.map(String).join('|') : 'any';
-        const dflt = p.default === undefined ? '' : ` = ${JSON.stringify(p.default)}`;
-        out.push(`      ${`${k}: ${type}${dflt}`.padEnd(34)} ${p.description ?? ''}`.trimEnd());
-      }
-    }
-  }
+  out.push(...formatPlugins(registry));
   out.push('', 'Search path:', repo.describeSearchPath(), '');
   return `${out.join('\n')}\n`;
 }

@@ -12,6 +12,9 @@ commands:
   rerun <run dir> [flags] [overrides...]  run again from a run directory's saved config (vidra rerun --help)
   status <sweep dir>                      progress and table of a slurm sweep (after --detach)
   resubmit <sweep dir> [--failed]         submit a slurm sweep's jobs that did not complete again
+  new plugin <kind> <name> [--package]    scaffold a plugin: module, config, test (--package: a separate npm package)
+  plugins [kind]                          list the registered plugins with their config keys (types, defaults, descriptions)
+  schema --out <dir> [--vscode]           write the JSON Schemas of the config groups (for editors' YAML language server)
   completion bash|zsh                     print a shell completion script
   report <run or sweep dir>... [flags]    write an HTML, Markdown or CSV report of runs and sweeps (vidra report --help)
 
@@ -39,6 +42,12 @@ export async function main(argv: string[]): Promise<number> {
         const { runSlurmTask } = await import('../slurm/task.ts');
         return await runSlurmTask(rest, await builtins());
       }
+      case 'new':
+        return await (await import('./new.ts')).newCommand(rest, builtins);
+      case 'plugins':
+        return await (await import('./plugins.ts')).pluginsCommand(rest, builtins);
+      case 'schema':
+        return await (await import('./schema.ts')).schemaCommand(rest, builtins);
       case 'completion':
         process.stdout.write(completionCommand(rest));
         return 0;

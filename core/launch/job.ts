@@ -15,6 +15,7 @@ import { preflight } from '../plugins/preflight.ts';
 import { validateAll } from '../plugins/validate.ts';
 import { writeFileAtomic } from '../run/atomic.ts';
 import { JobLogger } from '../run/logger.ts';
+import { METRICS_LOGGERS, type MetricsLogger } from '../run/metrics-log.ts';
 import { fsReason, startRunDir } from '../run/run-dir.ts';
 import { onInterrupt } from '../run/signals.ts';
 import { isVidraOverride, type Composition } from '../compose/compose.ts';
@@ -93,6 +94,16 @@ function outputSubdir(vidra: DictNode, root?: DictNode): string | null {
   return sub;
 }
 
+/** `vidra.logger`: null (metrics.jsonl only) or a logger that also gets the run's metrics (TensorBoard). */
+export function metricsLogger(vidra: DictNode, root?: DictNode): MetricsLogger | null {
+  const { value, loc } = vidraSetting(vidra, 'logger', root);
+  if (value === null || value === undefined) return null;
+  if (!(METRICS_LOGGERS as readonly unknown[]).includes(value)) {
+    throw new UsageError(`vidra.logger '${String(value)}' is not a logger: use ${METRICS_LOGGERS.join(', ')}, or null for metrics.jsonl only`, { loc });
+  }
+  return value as MetricsLogger;
+}
+
 function withVidra(vidra: DictNode, patch: Record<string, unknown>): DictNode {
   return merge(vidra, fromPlain(patch)) as DictNode;
 }
@@ -147,6 +158,7 @@ export function prepareJob(job: JobSpec, options: JobOptions): PreparedJob {
       ? vidraDirSetting(vidra, 'run.dir', comp.config.root)
       : join(options.sweepDir ?? '.', vidraDirSetting(vidra, 'sweep.subdir', comp.config.root));
   const subdir = outputSubdir(vidra, comp.config.root);
+  metricsLogger(vidra, comp.config.root);
   const outputDir = resolve(env.cwd, dir);
   vidra = withVidra(vidra, { runtime: { output_dir: outputDir } });
   const config = new Config(comp.config.root, { vidra });

@@ -1,4 +1,3 @@
-import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Config } from '../../core/config/config.ts';
 import { VidraError } from '../../core/config/errors.ts';
@@ -21,7 +20,7 @@ import { checkFit } from './fit-check.ts';
 import { pluginAt } from './plugin-nodes.ts';
 import { pretrainPopulation } from './population.ts';
 import { Progress } from './progress.ts';
-import { engineOptions, jobSeed, runnerOptions, trainingPlugins } from './setup.ts';
+import { engineOptions, jobSeed, metricsLog, runnerOptions, trainingPlugins } from './setup.ts';
 import { checkStreamMetrics, StreamScoring } from './stream-scoring.ts';
 import { targetLayout } from './targets.ts';
 import { readUserStreams, streamExperiences, userRanges, type StreamSample } from './user-streams.ts';
@@ -101,8 +100,8 @@ export class ContinualTask implements Task {
     const sampleGradients = await SampleGradients.create(model, loss, runner.compiled.params, { device, threads: engine.threads });
     const inputName = model.inputs()[0]!.name;
 
-    const metricsFile = join(this.job.outputDir, 'metrics.jsonl');
-    const emit = (record: Record<string, unknown>) => appendFileSync(metricsFile, `${JSON.stringify({ ...record, time: new Date().toISOString() })}\n`);
+    const metrics = metricsLog(this.job);
+    const emit = (record: Record<string, unknown>) => metrics.write(record);
     const callbacks = taskCallbacks(this.config, this.registry, 'continual', o.nodes.callbacks, this.job);
     const parameters = () => runner.parameters();
     await callbacks.fire('before_training', { step: 0, parameters });

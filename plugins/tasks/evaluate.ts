@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Config } from '../../core/config/config.ts';
 import { VidraError } from '../../core/config/errors.ts';
@@ -15,7 +15,7 @@ import { checkCheckpointFits } from './checkpoint-fit.ts';
 import { pluginAt } from './plugin-nodes.ts';
 import type { DatasetSource } from './evaluation.ts';
 import { scoreModel, targetPlan } from './scoring.ts';
-import { engineOptions, jobSeed } from './setup.ts';
+import { engineOptions, jobSeed, metricsLog } from './setup.ts';
 
 interface EvaluateOptions {
   checkpoint: string;
@@ -65,7 +65,7 @@ export class EvaluateTask implements Task {
       const seed = jobSeed(this.config);
       const values = await scoreModel({ forward, params, model, data, train, plan, metrics: o.metrics, registry: this.registry, forecastSamples: o.forecast_samples, seed });
       const result = { step: ckpt.step, split: o.split, ...values };
-      appendFileSync(join(this.job.outputDir, 'metrics.jsonl'), `${JSON.stringify({ ...result, time: new Date().toISOString() })}\n`);
+      metricsLog(this.job).write(result);
       writeFileAtomic(join(this.job.outputDir, 'metrics.json'), `${JSON.stringify(result, null, 2)}\n`);
       this.job.log.info(`${o.split}: ${Object.entries(values).map(([k, v]) => `${k}=${v.toFixed(4)}`).join(' ')}`);
       await callbacks.fire('after_eval', { step: ckpt.step, values, split: o.split, parameters: () => ckpt.params });

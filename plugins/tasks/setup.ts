@@ -6,6 +6,9 @@ import type { Device, GraphOptimization } from '../../core/engine/session.ts';
 import type { PluginRegistry } from '../../core/plugins/registry.ts';
 import { merge } from '../../core/config/merge.ts';
 import { fromPlain, type DictNode } from '../../core/config/node.ts';
+import type { JobContext } from '../../core/plugins/interfaces.ts';
+import { metricsLogger } from '../../core/launch/job.ts';
+import { MetricsLog } from '../../core/run/metrics-log.ts';
 import { pluginAt, pluginIn } from './plugin-nodes.ts';
 
 /** The `engine` node (conf/engine): where and how the compiled graphs run. */
@@ -19,6 +22,10 @@ export interface EngineOptions {
 export const jobSeed = (config: Config): number => Number(config.select('seed', { default: 0 }));
 
 export const engineOptions = (config: Config): EngineOptions => (config.select('engine', { default: {} }) ?? {}) as EngineOptions;
+
+/** The job's metrics: metrics.jsonl, and the logger `vidra.logger` names (TensorBoard). */
+export const metricsLog = (job: JobContext): MetricsLog =>
+  new MetricsLog(job.outputDir, job.config.vidra ? metricsLogger(job.config.vidra, job.config.root) : null);
 
 /** A step runner's options from the engine node; provider notices go to the job's log. */
 export function runnerOptions(seed: number, engine: EngineOptions, notice: (line: string) => void) {

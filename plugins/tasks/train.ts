@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Config } from '../../core/config/config.ts';
 import { VidraError } from '../../core/config/errors.ts';
@@ -23,7 +23,7 @@ import { checkCheckpointFits } from './checkpoint-fit.ts';
 import { checkFit, checkLoadedFit } from './fit-check.ts';
 import { pluginAt, pluginNamed } from './plugin-nodes.ts';
 import { Progress } from './progress.ts';
-import { engineOptions, jobSeed, runnerOptions, trainingPlugins, type EngineOptions } from './setup.ts';
+import { engineOptions, jobSeed, metricsLog, runnerOptions, trainingPlugins, type EngineOptions } from './setup.ts';
 import { targetColumns } from './targets.ts';
 
 interface TrainOptions {
@@ -176,8 +176,8 @@ export class TrainTask implements Task {
       log.info(`resumed from ${from} at step ${ckpt.step} (epoch ${startEpoch}, batch ${startBatch})`);
     }
 
-    const metricsFile = join(this.job.outputDir, 'metrics.jsonl');
-    const emit = (record: Record<string, unknown>) => appendFileSync(metricsFile, `${JSON.stringify({ ...record, time: new Date().toISOString() })}\n`);
+    const metrics = metricsLog(this.job);
+    const emit = (record: Record<string, unknown>) => metrics.write(record);
     const modelInputs = model.inputs();
     const totalSteps = Math.min(o.epochs * sampler.numBatches, o.max_steps ?? Infinity);
     const progress = new Progress(totalSteps, log, o.log_every);

@@ -32,6 +32,7 @@ const vidraYaml = (cwd: string) => `vidra:
     dir: runs/multirun/\${now:%Y-%m-%d}/\${now:%H-%M-%S}
     subdir: \${vidra:job.num}
   output_subdir: .vidra
+  logger: null
   mode: RUN
   job:
     name: \${vidra:job.config_name}

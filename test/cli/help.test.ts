@@ -14,6 +14,9 @@ commands:
   rerun <run dir> [flags] [overrides...]  run again from a run directory's saved config (vidra rerun --help)
   status <sweep dir>                      progress and table of a slurm sweep (after --detach)
   resubmit <sweep dir> [--failed]         submit a slurm sweep's jobs that did not complete again
+  new plugin <kind> <name> [--package]    scaffold a plugin: module, config, test (--package: a separate npm package)
+  plugins [kind]                          list the registered plugins with their config keys (types, defaults, descriptions)
+  schema --out <dir> [--vscode]           write the JSON Schemas of the config groups (for editors' YAML language server)
   completion bash|zsh                     print a shell completion script
   report <run or sweep dir>... [flags]    write an HTML, Markdown or CSV report of runs and sweeps (vidra report --help)
 

@@ -3,12 +3,12 @@
 // the package's declarations, and every `$ npx vidra ...` line runs as the real CLI in it. The output lines the
 // guide shows must be printed, and its claims hold: the loss against a hand computation from the guide's CSV,
 // the dataset's batches, the strategy's events, the launcher's jobs, the task's result.
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { guideCommands, guideFiles, guideOutputs, type GuideCommand } from '../helpers/markdown.ts';
+import { execNode, type ExecResult } from '../helpers/exec.ts';
 import { BIN, REPO } from '../helpers/project.ts';
 
 const GUIDE = readFileSync(join(REPO, 'docs', 'plugins.md'), 'utf8');
@@ -16,28 +16,8 @@ const files = guideFiles(GUIDE);
 const commands = guideCommands(GUIDE);
 let dir: string;
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function exec(file: string, args: readonly string[], timeoutMs: number): Promise<Result> {
-  const env: Record<string, string | undefined> = { ...process.env, NODE_OPTIONS: undefined, VIDRA_FULL_ERROR: undefined, VIDRA_DATA: undefined };
-  for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
-  const child = spawn(process.execPath, [file, ...args], { cwd: dir, env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  return new Promise((done) =>
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      done({ code, stdout, stderr });
-    }),
-  );
-}
+type Result = ExecResult;
+const exec = (file: string, args: readonly string[], timeoutMs: number) => execNode(file, args, dir, timeoutMs);
 
 /** The CLIs the guide's commands run through npx: vidra's, and tsx (a dependency of vidra). */
 const NPX: Record<string, string> = { vidra: BIN, tsx: join(REPO, 'node_modules', 'tsx', 'dist', 'cli.mjs') };

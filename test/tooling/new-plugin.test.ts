@@ -1,0 +1,223 @@
+// `vidra new plugin <kind> <name> [--package]`, in fresh projects that depend on vidra through node_modules (as
+// an installed package would): the scaffolded test passes as written (npx tsx --test), the plugins type-check
+// (tsc), and a real `vidra run` uses the scaffolded plugin — for a plain module and for a separate package.
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Ajv } from 'ajv';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { execNode } from '../helpers/exec.ts';
+import { BIN, REPO } from '../helpers/project.ts';
+
+const TSX = join(REPO, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+const TSC = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
+const made: string[] = [];
+afterAll(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+const exec = (file: string, args: readonly string[], cwd: string, timeoutMs = 60_000) => execNode(file, args, cwd, timeoutMs);
+
+/** A project as `npm install` of a package.json that depends on vidra leaves it. */
+function project(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'vidra-new-'));
+  made.push(dir);
+  writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ name: 'lab', private: true, type: 'module', dependencies: { vidra: '^0.1.0' } }, null, 2)}\n`);
+  mkdirSync(join(dir, 'node_modules', '@types'), { recursive: true });
+  symlinkSync(REPO, join(dir, 'node_modules', 'vidra'), 'dir');
+  symlinkSync(join(REPO, 'node_modules', '@types', 'node'), join(dir, 'node_modules', '@types', 'node'), 'dir');
+  return dir;
+}
+
+const vidra = (dir: string, args: string[]) => exec(BIN, args, dir);
+const read = (dir: string, rel: string) => readFileSync(join(dir, rel), 'utf8');
+
+function files(dir: string, rel = ''): string[] {
+  return readdirSync(join(dir, rel), { withFileTypes: true })
+    .filter((e) => e.name !== 'node_modules')
+    .flatMap((e) => (e.isDirectory() ? files(dir, join(rel, e.name)) : [join(rel, e.name)]))
+    .sort();
+}
+
+describe('vidra new plugin', () => {
+  it('a task, a loss, a model and a dataset as modules of the project: their tests pass, tsc passes, vidra run runs them', { timeout: 240_000 }, async () => {
+    const dir = project();
+    const task = await vidra(dir, ['new', 'plugin', 'task', 'mylab.hello']);
+    expect(task).toEqual({
+      code: 0,
+      stderr: '',
+      stdout: [
+        '  created conf/task/hello.yaml',
+        '  created conf/config.yaml',
+        '  created plugins/hello.ts',
+        '  created test/hello.test.ts',
+        '  created tsconfig.json',
+        '  created vidra.config.json (plugins: ./plugins/hello.ts)',
+        '',
+        'next:',
+        '  npx tsx --test test/hello.test.ts',
+        '  npx vidra run ++task=hello',
+        '',
+      ].join('\n'),
+    });
+    const loss = await vidra(dir, ['new', 'plugin', 'loss', 'mylab.brier']);
+    expect(loss.code, loss.stderr).toBe(0);
+    expect(loss.stdout).toContain('  updated vidra.config.json (plugins: ./plugins/brier.ts)\n');
+    const model = await vidra(dir, ['new', 'plugin', 'model', 'mylab.lin_head']);
+    expect(model.code, model.stderr).toBe(0);
+    expect(model.stdout).toContain('  npx vidra run -cp node_modules/vidra/conf -cd conf head=lin_head    (the bundled train experiment with this head)\n');
+    const data = await vidra(dir, ['new', 'plugin', 'dataset', 'mylab.toy']);
+    expect(data.code, data.stderr).toBe(0);
+    expect(read(dir, 'conf/data/toy.yaml')).toBe('_target_: mylab.toy\nsize: 64\ndim: 8\nnum_classes: 4\nseed: 0\nbatch_size: 16\n');
+    expect(files(dir)).toEqual(
+      [
+        'conf/config.yaml',
+        'conf/data/toy.yaml',
+        'conf/head/lin_head.yaml',
+        'conf/loss/brier.yaml',
+        'conf/task/hello.yaml',
+        'package.json',
+        'plugins/brier.ts',
+        'plugins/hello.ts',
+        'plugins/lin_head.ts',
+        'plugins/toy.ts',
+        'test/brier.test.ts',
+        'test/hello.test.ts',
+        'test/lin_head.test.ts',
+        'test/toy.test.ts',
+        'tsconfig.json',
+        'vidra.config.json',
+      ].sort(),
+    );
+    expect(read(dir, 'plugins/lin_head.ts')).toContain('export class LinHeadModel implements ModelModule {');
+    expect(JSON.parse(read(dir, 'vidra.config.json'))).toEqual({ plugins: ['./plugins/hello.ts', './plugins/brier.ts', './plugins/lin_head.ts', './plugins/toy.ts'] });
+    expect(read(dir, 'conf/config.yaml')).toBe('defaults:\n  - task: hello\n  - _self_\n');
+    expect(read(dir, 'conf/loss/brier.yaml')).toBe('_target_: mylab.brier\nscale: 1.0\n');
+
+    // The scaffolded tests, as the scaffold says to run them.
+    const tests = await exec(TSX, ['--test', 'test/hello.test.ts', 'test/brier.test.ts', 'test/lin_head.test.ts', 'test/toy.test.ts'], dir, 120_000);
+    expect(tests.code, tests.stdout + tests.stderr).toBe(0);
+    expect(tests.stdout).toMatch(/^# pass 4$/m);
+    const tsc = await exec(TSC, ['-p', '.'], dir, 120_000);
+    expect(tsc.stdout + tsc.stderr).toBe('');
+
+    // vidra run with the scaffolded task: the primary config the scaffold wrote selects it.
+    const run = await vidra(dir, ['run', 'vidra.run.dir=runs/hello']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('hello (step 3/3)\n');
+    expect(run.stdout.trimEnd().split('\n').at(-1)).toBe('steps=3 total=14');
+    expect(read(dir, 'runs/hello/metrics.jsonl')).toBe('{"step":1,"value":1}\n{"step":2,"value":4}\n{"step":3,"value":9}\n');
+
+    // The bundled train experiment with the scaffolded loss: the loss of its first logged step is the
+    // Brier score of the initial head (about 0.25 from sigmoid(≈0) against 0/1 targets, mostly 0).
+    const train = await vidra(dir, ['run', '-cp', join(REPO, 'conf'), '-cd', 'conf', '++loss=brier', 'task.epochs=1', 'vidra.run.dir=runs/train']);
+    expect(train.code, train.stderr).toBe(0);
+    expect(read(dir, 'runs/train/.vidra/resolved.yaml')).toContain('loss:\n  _target_: mylab.brier\n  scale: 1.0\n');
+    const losses = read(dir, 'runs/train/metrics.jsonl').trim().split('\n').map((l) => JSON.parse(l) as { loss?: number }).filter((l) => l.loss !== undefined);
+    expect(losses.length).toBeGreaterThan(0);
+    expect(losses[0]!.loss!).toBeGreaterThan(0);
+    expect(losses[0]!.loss!).toBeLessThan(0.3);
+
+    // And with the scaffolded head (the head group's options are `# @package model.head`).
+    const head = await vidra(dir, ['run', '-cp', join(REPO, 'conf'), '-cd', 'conf', 'head=lin_head', 'task.epochs=1', 'vidra.run.dir=runs/head']);
+    expect(head.code, head.stderr).toBe(0);
+    expect(read(dir, 'runs/head/.vidra/resolved.yaml')).toMatch(/^ {2}head:\n {4}_target_: mylab\.lin_head\n {4}in_dim: 32\n {4}out_dim: 140\n/m);
+    expect(existsSync(join(dir, 'runs/head/checkpoints/checkpoint.safetensors'))).toBe(true);
+
+    // And on the scaffolded dataset, as its hint says (8 features, 4 classes): 2 epochs of 64 rows in batches of 16.
+    const onData = await vidra(dir, ['run', '-cp', join(REPO, 'conf'), '-cd', 'conf', 'data=toy', 'model.head.in_dim=8', 'model.head.out_dim=4', 'task.metrics=[map]', 'task.epochs=2', 'vidra.run.dir=runs/data']);
+    expect(onData.code, onData.stderr).toBe(0);
+    const final = JSON.parse(read(dir, 'runs/data/metrics.json')) as { step: number; map: number };
+    expect(final.step).toBe(8);
+    expect(final.map).toBeGreaterThan(0);
+    expect(final.map).toBeLessThanOrEqual(1);
+  });
+
+  it('--package: a separate npm package the settings list by name; its test passes and vidra run loads it through node_modules', { timeout: 180_000 }, async () => {
+    const dir = project();
+    writeFileSync(join(dir, 'vidra.config.json'), `${JSON.stringify({ configDir: 'conf', plugins: [] }, null, 2)}\n`);
+    const r = await vidra(dir, ['new', 'plugin', 'loss', 'mylab.brier', '--package']);
+    expect(r).toEqual({
+      code: 0,
+      stderr: '',
+      stdout: [
+        '  created conf/loss/brier.yaml',
+        '  created conf/config.yaml',
+        '  created packages/vidra-plugin-brier/package.json',
+        '  created packages/vidra-plugin-brier/tsconfig.json',
+        '  created packages/vidra-plugin-brier/index.ts',
+        '  created packages/vidra-plugin-brier/test/brier.test.ts',
+        '  updated vidra.config.json (plugins: vidra-plugin-brier)',
+        '  updated package.json (dependencies: vidra-plugin-brier)',
+        '',
+        'next:',
+        '  npm install    (links packages/vidra-plugin-brier into node_modules)',
+        '  (cd packages/vidra-plugin-brier && npx tsx --test test/brier.test.ts)',
+        '  npx vidra run -cp node_modules/vidra/conf -cd conf ++loss=brier    (the bundled train experiment with this loss)',
+        '',
+      ].join('\n'),
+    });
+    expect(JSON.parse(read(dir, 'vidra.config.json'))).toEqual({ configDir: 'conf', plugins: ['vidra-plugin-brier'] });
+    expect(JSON.parse(read(dir, 'package.json')).dependencies).toEqual({ vidra: '^0.1.0', 'vidra-plugin-brier': 'file:packages/vidra-plugin-brier' });
+    const pkg = JSON.parse(read(dir, 'packages/vidra-plugin-brier/package.json')) as Record<string, unknown>;
+    expect(pkg).toMatchObject({ name: 'vidra-plugin-brier', type: 'module', exports: { '.': './index.ts' }, peerDependencies: { vidra: '>=0.1.0' } });
+    // What `npm install` does with a file: dependency.
+    symlinkSync(join('..', 'packages', 'vidra-plugin-brier'), join(dir, 'node_modules', 'vidra-plugin-brier'), 'dir');
+
+    const test = await exec(TSX, ['--test', 'test/brier.test.ts'], join(dir, 'packages', 'vidra-plugin-brier'));
+    expect(test.code, test.stdout + test.stderr).toBe(0);
+    expect(test.stdout).toMatch(/^# pass 1$/m);
+    const tsc = await exec(TSC, ['-p', '.'], join(dir, 'packages', 'vidra-plugin-brier'), 120_000);
+    expect(tsc.stdout + tsc.stderr).toBe('');
+
+    // The project's schemas know the package's plugin: its config validates, a wrong type does not.
+    // --vscode sets yaml.schemas in .vscode/settings.json and keeps the other settings.
+    mkdirSync(join(dir, '.vscode'));
+    writeFileSync(join(dir, '.vscode', 'settings.json'), '{ "editor.tabSize": 2 }\n');
+    const schema = await vidra(dir, ['schema', '--out', 'schemas', '--vscode']);
+    expect(schema.code, schema.stderr).toBe(0);
+    expect(schema.stdout.trimEnd().split('\n').at(-1)).toBe('set yaml.schemas in .vscode/settings.json');
+    const printed = JSON.parse(schema.stdout.slice(schema.stdout.indexOf('{'), schema.stdout.lastIndexOf('}') + 1)) as { 'yaml.schemas': Record<string, string[]> };
+    expect(printed['yaml.schemas']['./schemas/loss.schema.json']).toEqual(['conf/loss/*.yaml']);
+    expect(JSON.parse(read(dir, '.vscode/settings.json'))).toEqual({ 'editor.tabSize': 2, ...printed });
+    const validate = new Ajv({ strict: true, allowUnionTypes: true }).compile(JSON.parse(read(dir, 'schemas/loss.schema.json')) as object);
+    expect(validate(parse(read(dir, 'conf/loss/brier.yaml')))).toBe(true);
+    expect(validate({ _target_: 'mylab.brier', scale: 'big' })).toBe(false);
+
+    const listed = await vidra(dir, ['plugins', 'loss']);
+    expect(listed.stdout).toContain('  mylab.brier          multi-label Brier score: scale * (sigmoid(x) - y)^2\n      scale: number = 1                  multiplies every element loss\n');
+    const train = await vidra(dir, ['run', '-cp', join(REPO, 'conf'), '-cd', 'conf', '++loss=brier', 'task.epochs=1', 'vidra.run.dir=runs/train']);
+    expect(train.code, train.stderr).toBe(0);
+    expect(read(dir, 'runs/train/.vidra/resolved.yaml')).toContain('loss:\n  _target_: mylab.brier\n');
+    expect(read(dir, 'runs/train/.vidra/vidra.yaml')).toContain('- vidra-plugin-brier');
+
+    // A task package too: its own test runs `vidra run` in a scratch project that loads the package's module.
+    const task = await vidra(dir, ['new', 'plugin', 'task', 'hello', '--package']);
+    expect(task.code, task.stderr).toBe(0);
+    const taskTest = await exec(TSX, ['--test', 'test/hello.test.ts'], join(dir, 'packages', 'vidra-plugin-hello'));
+    expect(taskTest.code, taskTest.stdout + taskTest.stderr).toBe(0);
+    expect(JSON.parse(read(dir, 'vidra.config.json')).plugins).toEqual(['vidra-plugin-brier', 'vidra-plugin-hello']);
+  });
+
+  it('bad input: one usage error, exit 2, nothing written', { timeout: 60_000 }, async () => {
+    const dir = project();
+    await vidra(dir, ['new', 'plugin', 'loss', 'mylab.brier']);
+    const before = files(dir).map((f) => [f, read(dir, f)]);
+    const cases: Array<[string[], string]> = [
+      [['new', 'plugin', 'los', 'x'], "Error: vidra new plugin: there is no plugin kind 'los'. Did you mean 'loss'? Plugin kinds: dataset, sampler, model, loss, strategy, metric, optimizer, scheduler, launcher, sweeper, callback, task"],
+      [['new', 'plugin', 'metric', 'x'], "Error: vidra new plugin: there is no scaffold for the kind 'metric' yet (scaffolds: task, loss, model, dataset); docs/plugins.md shows how to write one"],
+      [['new', 'plugin', 'loss', 'my lab'], "Error: vidra new plugin: invalid plugin name 'my lab': use letters, digits, '_', '-' and '.' (for a scope, e.g. 'mylab.brier')"],
+      [['new', 'plugin', 'loss', 'bce'], "Error: vidra new plugin: Vidra has a built-in loss plugin named 'bce'; choose another name (e.g. a scoped 'mylab.bce')"],
+      [['new', 'plugin', 'loss', 'other.brier'], 'Error: vidra new plugin: conf/loss/brier.yaml, plugins/brier.ts, test/brier.test.ts already exist; choose another name, or remove them first (nothing was written)'],
+      [['new', 'plugin', 'loss'], 'Error: vidra new plugin needs a kind and a name (e.g. vidra new plugin loss mylab.brier). usage: vidra new plugin <kind> <name> [--package]'],
+      [['new', 'widget'], "Error: vidra new: cannot create 'widget': vidra new creates plugins. usage: vidra new plugin <kind> <name> [--package]"],
+    ];
+    for (const [args, message] of cases) {
+      const r = await vidra(dir, args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.split('\n')[0]).toBe(message);
+    }
+    expect(files(dir).map((f) => [f, read(dir, f)])).toEqual(before);
+    expect(existsSync(join(dir, 'packages'))).toBe(false);
+  });
+});
