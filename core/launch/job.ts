@@ -148,13 +148,13 @@ export function prepareJob(job: JobSpec, options: JobOptions): PreparedJob {
   const config = new Config(comp.config.root, { vidra });
   const resolved = config.resolvedNode();
   if (resolved.kind !== 'dict') throw new VidraError('the composed config is not a dict');
-  validateAll(resolved, registry);
+  const plugins = validateAll(resolved, registry);
   const task = resolved.entries.get('task');
   if (!task || task.kind !== 'dict' || !task.entries.has('_target_')) {
     const names = registry.list('task').map((d) => d.name);
     throw new UsageError(`no task is configured: select one with task=<name> (tasks: ${names.join(', ')})`);
   }
-  preflight(resolved, config, registry);
+  preflight(plugins, config, registry);
   return { config, outputDir, outputSubdir: subdir, task };
 }
 

@@ -79,18 +79,23 @@ export function validatePluginNode({ path, node, def }: PluginNode): Record<stri
   );
 }
 
-/** Validates every plugin node of a resolved tree; reports all problems at once. */
-export function validateAll(root: ConfigNode, registry: PluginRegistry, prefix = ''): void {
+/** A plugin node that passed its schema, with its params (schema defaults filled in). */
+export type ValidatedPluginNode = PluginNode & { params: Record<string, unknown> };
+
+/** Validates every plugin node of a resolved tree; reports all problems at once. Returns the nodes, validated. */
+export function validateAll(root: ConfigNode, registry: PluginRegistry, prefix = ''): ValidatedPluginNode[] {
   const problems: string[] = [];
+  const validated: ValidatedPluginNode[] = [];
   for (const p of findPluginNodes(root, registry, prefix)) {
     try {
-      validatePluginNode(p);
+      validated.push({ ...p, params: validatePluginNode(p) });
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
       problems.push(err.message);
     }
   }
   if (problems.length) throw new ValidationError(problems.join('\n'));
+  return validated;
 }
 
 function nodeAt(node: ConfigNode, instancePath: string): ConfigNode | undefined {
