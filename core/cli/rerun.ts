@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { UsageError } from '../config/errors.ts';
 import { loadYaml } from '../config/yaml-load.ts';
 import { toPlain } from '../config/node.ts';
-import { compositionFor, makeEnvironment } from '../launch/environment.ts';
+import { checkRerunOverrides, compositionFor, makeEnvironment } from '../launch/environment.ts';
 import { parseRunArgs, RUN_FLAGS } from './args.ts';
 import { flagLine } from './help.ts';
 import { cliContext, launch, show, type BuiltinsLoader } from './run.ts';
@@ -39,7 +39,7 @@ export async function rerunCommand(argv: string[], builtins: BuiltinsLoader): Pr
   delete (vidraBase.job as Record<string, unknown> | undefined)?.num;
   delete (vidraBase.job as Record<string, unknown> | undefined)?.id;
   delete (vidraBase.job as Record<string, unknown> | undefined)?.override_dirname;
-  const env = makeEnvironment({
+  const fields = {
     cwd,
     configDir: meta,
     configName: 'config',
@@ -49,14 +49,14 @@ export async function rerunCommand(argv: string[], builtins: BuiltinsLoader): Pr
     argv: process.argv.slice(1),
     rerunOf: { dir, choices },
     vidraBase,
-  });
+  };
+  // Showing the config needs no run environment (git state, versions): only running does.
   if (args.cfg || args.info) {
-    const comp = compositionFor(env, overrides);
-    const { checkRerunOverrides } = await import('../launch/job.ts');
-    checkRerunOverrides(env, comp);
-    return show(args, comp, env, builtins);
+    const comp = compositionFor(fields, overrides);
+    checkRerunOverrides(fields, comp);
+    return show(args, comp, fields, builtins);
   }
-  return launch(overrides, args.multirun, env, builtins);
+  return launch(overrides, args.multirun, makeEnvironment(fields), builtins);
 }
 
 function flagLines(): string {

@@ -17,8 +17,8 @@ import { writeFileAtomic } from '../run/atomic.ts';
 import { JobLogger } from '../run/logger.ts';
 import { fsReason, startRunDir } from '../run/run-dir.ts';
 import { onInterrupt } from '../run/signals.ts';
-import { isVidraOverride, type Composition } from '../compose/compose.ts';
-import { compositionFor, type RunEnvironment } from './environment.ts';
+import { isVidraOverride } from '../compose/compose.ts';
+import { checkRerunOverrides, compositionFor, type RunEnvironment } from './environment.ts';
 
 export interface JobOptions {
   env: RunEnvironment;
@@ -103,20 +103,6 @@ export function overrideDirname(overrides: readonly string[], vidra: DictNode): 
     .sort()
     .map((o) => o.replace('=', kv))
     .join(sep);
-}
-
-/** A rerun keeps the original run's composed config: its config groups can no longer be chosen. */
-export function checkRerunOverrides(env: RunEnvironment, comp: Composition): void {
-  const rerun = env.rerunOf;
-  if (!rerun) return;
-  for (const o of comp.overrides) {
-    if (rerun.choices.includes(o.key)) {
-      throw new UsageError(
-        `'${o.text}': '${o.key}' was a config group in the run being rerun (${rerun.dir}); rerun keeps that run's composed config, ` +
-          `so change values (e.g. ${o.key}.<key>=...) or start a new run with 'vidra run'`,
-      );
-    }
-  }
 }
 
 /**
