@@ -34,9 +34,11 @@ describe('callback events: a callback listening to an event its task never fires
 
   it('fires in list order with the task, event and run directory; the first stop reason wins', async () => {
     const seen: string[] = [];
+    const dirs: string[] = [];
     const cb = (id: string): Callback => ({
       after_eval: (ctx) => {
         seen.push(`${id}:${ctx.task}:${ctx.event}:${ctx.step}:${ctx.values?.map}`);
+        dirs.push(ctx.outputDir);
         ctx.stop(`stop ${id}`);
       },
     });
@@ -44,7 +46,7 @@ describe('callback events: a callback listening to an event its task never fires
     await list.fire('after_eval', { step: 9, values: { map: 0.5 }, parameters });
     expect(seen).toEqual(['a:train:after_eval:9:0.5', 'b:train:after_eval:9:0.5']);
     expect(list.stopReason).toBe('stop a');
-    expect(outputDir).toBeTruthy();
+    expect(dirs).toEqual([outputDir, outputDir]);
     const cont = listOf('continual', [cb('c')]);
     await cont.list.fire('after_eval', { step: 1, values: { map: 0.1 }, parameters });
     expect(cont.warnings).toEqual(['the continual task does not stop early; ignored: stop c']);
