@@ -98,10 +98,12 @@ export function validateAll(root: ConfigNode, registry: PluginRegistry, prefix =
   return validated;
 }
 
+/** The keys of a JSON Pointer as ajv writes them (`/a/b~1c`, `#/properties/a`): a, b/c. */
+const pointerKeys = (pointer: string) => pointer.split('/').slice(1).map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
+
 function nodeAt(node: ConfigNode, instancePath: string): ConfigNode | undefined {
   let cur: ConfigNode | undefined = node;
-  for (const raw of instancePath.split('/').slice(1)) {
-    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+  for (const key of pointerKeys(instancePath)) {
     if (!cur) return undefined;
     cur = cur.kind === 'dict' ? cur.entries.get(key) : cur.kind === 'list' ? cur.items[Number(key)] : undefined;
   }
@@ -137,8 +139,7 @@ function describeError(e: ErrorObject, path: string, node: DictNode, def: Plugin
 /** The (sub)schema that holds the keyword an ajv error names (`#/properties/a/additionalProperties` → the schema of `a`). */
 function schemaAt(schema: JsonSchema, schemaPath: string): { properties?: Record<string, unknown> } {
   let cur: unknown = schema;
-  for (const raw of schemaPath.split('/').slice(1, -1)) {
-    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+  for (const key of pointerKeys(schemaPath).slice(0, -1)) {
     cur = cur !== null && typeof cur === 'object' ? (cur as Record<string, unknown>)[key] : undefined;
   }
   return cur !== null && typeof cur === 'object' ? (cur as { properties?: Record<string, unknown> }) : {};
