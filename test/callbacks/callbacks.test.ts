@@ -1,13 +1,19 @@
 // The callback kind: the fixed event list each task fires, the report of events a task never fires, and the
 // built-in callbacks driven event by event (the tasks' end-to-end tests are in test/tasks/checkpoints.test.ts).
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { CallbackList, TASK_EVENTS, type Callback, type CallbackEvent } from '../../plugins/callbacks/events.ts';
 import { createPlugin } from '../../plugins/create.ts';
 
+const made: string[] = [];
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
 function listOf(task: keyof typeof TASK_EVENTS, callbacks: Callback[], outputDir = mkdtempSync(join(tmpdir(), 'vidra-cb-'))) {
+  made.push(outputDir);
   const warnings: string[] = [];
   const list = new CallbackList(callbacks, task, outputDir, { info: () => {}, warn: (l) => warnings.push(l) });
   return { list, warnings, outputDir };
