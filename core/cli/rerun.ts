@@ -1,9 +1,8 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../config/errors.ts';
-import { loadYaml } from '../config/yaml-load.ts';
-import { toPlain } from '../config/node.ts';
-import { compositionFor, makeEnvironment } from '../launch/environment.ts';
+import { checkRerunOverrides, compositionFor, makeEnvironment } from '../launch/environment.ts';
+import { findMetadataDir, recordedVidra } from '../run/metadata.ts';
 import { parseRunArgs, RUN_FLAGS } from './args.ts';
 import { flagLine } from './help.ts';
 import { cliContext, launch, show, withDetach, type BuiltinsLoader } from './run.ts';
@@ -39,7 +38,7 @@ export async function rerunCommand(argv: string[], builtins: BuiltinsLoader): Pr
   delete (vidraBase.job as Record<string, unknown> | undefined)?.num;
   delete (vidraBase.job as Record<string, unknown> | undefined)?.id;
   delete (vidraBase.job as Record<string, unknown> | undefined)?.override_dirname;
-  const env = makeEnvironment({
+  const fields = {
     cwd,
     configDir: meta,
     configName: 'config',
@@ -49,14 +48,14 @@ export async function rerunCommand(argv: string[], builtins: BuiltinsLoader): Pr
     argv: process.argv.slice(1),
     rerunOf: { dir, choices },
     vidraBase,
-  });
+  };
+  // Showing the config needs no run environment (git state, versions): only running does.
   if (args.cfg || args.info) {
-    const comp = compositionFor(env, overrides);
-    const { checkRerunOverrides } = await import('../launch/job.ts');
-    checkRerunOverrides(env, comp);
-    return show(args, comp, env, builtins);
+    const comp = compositionFor(fields, overrides);
+    checkRerunOverrides(fields, comp);
+    return show(args, comp, fields, builtins);
   }
-  return launch(withDetach(overrides, args.detach), args.multirun, env, builtins);
+  return launch(withDetach(overrides, args.detach), args.multirun, makeEnvironment(fields), builtins);
 }
 
 function flagLines(): string {
@@ -65,34 +64,11 @@ function flagLines(): string {
     .join('\n');
 }
 
-/** The `vidra` node a run recorded in its vidra.yaml. */
-function recordedVidra(meta: string): Record<string, unknown> {
-  const file = join(meta, 'vidra.yaml');
-  const node = loadYaml(readFileSync(file, 'utf8'), file).node.entries.get('vidra');
-  return node?.kind === 'dict' ? (toPlain(node) as Record<string, unknown>) : {};
-}
-
-const isMeta = (d: string) => existsSync(join(d, 'config.yaml')) && existsSync(join(d, 'vidra.yaml'));
-
-/**
- * The run's metadata folder: `.vidra`, or the one its own `vidra.yaml` names as `vidra.output_subdir`
- * (found among the run directory's subfolders, two levels down at most).
- */
+/** The run's metadata folder; a directory without one is a usage error saying what was looked for. */
 function metadataDir(dir: string, dirArg: string): string {
+  const found = findMetadataDir(dir);
+  if (found) return found;
   const standard = join(dir, '.vidra');
-  if (isMeta(standard)) return standard;
-  const subdirs = (d: string): string[] => {
-    try {
-      return readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(d, e.name)).sort();
-    } catch {
-      return [];
-    }
-  };
-  for (const candidate of subdirs(dir).flatMap((d) => [d, ...subdirs(d)])) {
-    if (!isMeta(candidate)) continue;
-    const subdir = recordedVidra(candidate).output_subdir;
-    if (typeof subdir === 'string' && resolve(dir, subdir) === candidate) return candidate;
-  }
   const missing = ['config.yaml', 'vidra.yaml'].map((f) => join(standard, f)).find((f) => !existsSync(f));
   throw new UsageError(
     `'${dirArg}' is not a run directory: ${missing} does not exist, and no subfolder holds config.yaml and vidra.yaml naming it as vidra.output_subdir`,

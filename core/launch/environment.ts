@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { SearchPathEntry } from '../compose/repository.ts';
 import { composeDetailed, makeRepository, type Composition } from '../compose/compose.ts';
+import { UsageError } from '../config/errors.ts';
 import { packageRoot, packageVersion } from '../paths.ts';
 
 /**
@@ -29,9 +30,23 @@ export interface RunEnvironment {
   vidraBase?: Record<string, unknown>;
 }
 
-export function compositionFor(env: RunEnvironment, overrides: readonly string[]): Composition {
+export function compositionFor(env: Pick<RunEnvironment, 'configDir' | 'configName' | 'searchPath' | 'vidraBase'>, overrides: readonly string[]): Composition {
   const repo = makeRepository(env);
   return composeDetailed({ configDir: env.configDir, configName: env.configName, searchPath: env.searchPath, vidraBase: env.vidraBase, overrides }, repo);
+}
+
+/** A rerun keeps the original run's composed config: its config groups can no longer be chosen. */
+export function checkRerunOverrides(env: Pick<RunEnvironment, 'rerunOf'>, comp: Composition): void {
+  const rerun = env.rerunOf;
+  if (!rerun) return;
+  for (const o of comp.overrides) {
+    if (rerun.choices.includes(o.key)) {
+      throw new UsageError(
+        `'${o.text}': '${o.key}' was a config group in the run being rerun (${rerun.dir}); rerun keeps that run's composed config, ` +
+          `so change values (e.g. ${o.key}.<key>=...) or start a new run with 'vidra run'`,
+      );
+    }
+  }
 }
 
 function gitInfo(cwd: string): RunEnvironment['git'] {

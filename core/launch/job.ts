@@ -18,8 +18,8 @@ import { JobLogger } from '../run/logger.ts';
 import { METRICS_LOGGERS, type MetricsLogger } from '../run/metrics-log.ts';
 import { fsReason, startRunDir } from '../run/run-dir.ts';
 import { onInterrupt } from '../run/signals.ts';
-import { isVidraOverride, type Composition } from '../compose/compose.ts';
-import { compositionFor, type RunEnvironment } from './environment.ts';
+import { isVidraOverride } from '../compose/compose.ts';
+import { checkRerunOverrides, compositionFor, type RunEnvironment } from './environment.ts';
 
 export interface JobOptions {
   env: RunEnvironment;
@@ -120,20 +120,6 @@ export function overrideDirname(overrides: readonly string[], vidra: DictNode): 
     .join(sep);
 }
 
-/** A rerun keeps the original run's composed config: its config groups can no longer be chosen. */
-export function checkRerunOverrides(env: RunEnvironment, comp: Composition): void {
-  const rerun = env.rerunOf;
-  if (!rerun) return;
-  for (const o of comp.overrides) {
-    if (rerun.choices.includes(o.key)) {
-      throw new UsageError(
-        `'${o.text}': '${o.key}' was a config group in the run being rerun (${rerun.dir}); rerun keeps that run's composed config, ` +
-          `so change values (e.g. ${o.key}.<key>=...) or start a new run with 'vidra run'`,
-      );
-    }
-  }
-}
-
 /**
  * Composes a job and resolves everything it will need — so that bad config fails here, with exit
  * code 2, before any run directory exists.
@@ -164,13 +150,13 @@ export function prepareJob(job: JobSpec, options: JobOptions): PreparedJob {
   const config = new Config(comp.config.root, { vidra });
   const resolved = config.resolvedNode();
   if (resolved.kind !== 'dict') throw new VidraError('the composed config is not a dict');
-  validateAll(resolved, registry);
+  const plugins = validateAll(resolved, registry);
   const task = resolved.entries.get('task');
   if (!task || task.kind !== 'dict' || !task.entries.has('_target_')) {
     const names = registry.list('task').map((d) => d.name);
     throw new UsageError(`no task is configured: select one with task=<name> (tasks: ${names.join(', ')})`);
   }
-  preflight(resolved, config, registry);
+  preflight(plugins, config, registry);
   return { config, outputDir, outputSubdir: subdir, task };
 }
 

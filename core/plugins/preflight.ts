@@ -4,22 +4,21 @@
 import { existsSync } from 'node:fs';
 import type { Config } from '../config/config.ts';
 import { UsageError } from '../config/errors.ts';
-import type { ConfigNode } from '../config/node.ts';
 import type { PluginRegistry } from './registry.ts';
-import { findPluginNodes, validatePluginNode } from './validate.ts';
+import type { ValidatedPluginNode } from './validate.ts';
 
-export function preflight(resolved: ConfigNode, config: Config, registry: PluginRegistry): void {
+/** `plugins`: the job's plugin nodes as validateAll validated them. */
+export function preflight(plugins: readonly ValidatedPluginNode[], config: Config, registry: PluginRegistry): void {
   const missing: string[] = [];
   const hints: string[] = [];
   let task: (() => void) | undefined;
-  for (const p of findPluginNodes(resolved, registry)) {
-    const params = validatePluginNode(p);
-    for (const input of p.def.inputs?.(params) ?? []) {
+  for (const { path, def, params } of plugins) {
+    for (const input of def.inputs?.(params) ?? []) {
       if (existsSync(input.path)) continue;
-      missing.push(`${p.path ? `${p.path}.${input.key}` : input.key}: ${input.path} does not exist`);
+      missing.push(`${path ? `${path}.${input.key}` : input.key}: ${input.path} does not exist`);
       if (input.hint && !hints.includes(input.hint)) hints.push(input.hint);
     }
-    if (p.path === 'task' && p.def.check) task = () => p.def.check!({ config, params, registry });
+    if (path === 'task' && def.check) task = () => def.check!({ config, params, registry });
   }
   if (missing.length) {
     throw new UsageError(`missing input${missing.length > 1 ? 's' : ''}, checked before any run directory:\n${[...missing, ...hints].map((m) => `  ${m}`).join('\n')}`);

@@ -79,24 +79,31 @@ export function validatePluginNode({ path, node, def }: PluginNode): Record<stri
   );
 }
 
-/** Validates every plugin node of a resolved tree; reports all problems at once. */
-export function validateAll(root: ConfigNode, registry: PluginRegistry, prefix = ''): void {
+/** A plugin node that passed its schema, with its params (schema defaults filled in). */
+export type ValidatedPluginNode = PluginNode & { params: Record<string, unknown> };
+
+/** Validates every plugin node of a resolved tree; reports all problems at once. Returns the nodes, validated. */
+export function validateAll(root: ConfigNode, registry: PluginRegistry, prefix = ''): ValidatedPluginNode[] {
   const problems: string[] = [];
+  const validated: ValidatedPluginNode[] = [];
   for (const p of findPluginNodes(root, registry, prefix)) {
     try {
-      validatePluginNode(p);
+      validated.push({ ...p, params: validatePluginNode(p) });
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
       problems.push(err.message);
     }
   }
   if (problems.length) throw new ValidationError(problems.join('\n'));
+  return validated;
 }
+
+/** The keys of a JSON Pointer as ajv writes them (`/a/b~1c`, `#/properties/a`): a, b/c. */
+const pointerKeys = (pointer: string) => pointer.split('/').slice(1).map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
 
 function nodeAt(node: ConfigNode, instancePath: string): ConfigNode | undefined {
   let cur: ConfigNode | undefined = node;
-  for (const raw of instancePath.split('/').slice(1)) {
-    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+  for (const key of pointerKeys(instancePath)) {
     if (!cur) return undefined;
     cur = cur.kind === 'dict' ? cur.entries.get(key) : cur.kind === 'list' ? cur.items[Number(key)] : undefined;
   }
@@ -132,8 +139,7 @@ function describeError(e: ErrorObject, path: string, node: DictNode, def: Plugin
 /** The (sub)schema that holds the keyword an ajv error names (`#/properties/a/additionalProperties` → the schema of `a`). */
 function schemaAt(schema: JsonSchema, schemaPath: string): { properties?: Record<string, unknown> } {
   let cur: unknown = schema;
-  for (const raw of schemaPath.split('/').slice(1, -1)) {
-    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+  for (const key of pointerKeys(schemaPath).slice(0, -1)) {
     cur = cur !== null && typeof cur === 'object' ? (cur as Record<string, unknown>)[key] : undefined;
   }
   return cur !== null && typeof cur === 'object' ? (cur as { properties?: Record<string, unknown> }) : {};

@@ -79,17 +79,22 @@ export function resolveBinary(tool: Tool, configured?: string | null, env: NodeJ
   );
 }
 
+/** What `<binary> <args>` prints on stdout; a binary that does not run is a VideoError naming it. */
+function ask(binary: ResolvedBinary, args: string[]): string {
+  try {
+    return execFileSync(binary.path, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 << 20 });
+  } catch (err) {
+    throw new VideoError(`'${binary.path}' (${binary.tool}, from ${binary.from}) does not run: ${(err as Error).message.split('\n')[0]}`, { cause: err });
+  }
+}
+
 const versions = new Map<string, string>();
 
 /** The first line of `<binary> -version` ("ffmpeg version N-47683-g0e8eb07980-static …"), for run records. */
 export function binaryVersion(binary: ResolvedBinary): string {
   let v = versions.get(binary.path);
   if (v === undefined) {
-    try {
-      v = execFileSync(binary.path, ['-version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n')[0]!.trim();
-    } catch (err) {
-      throw new VideoError(`'${binary.path}' (${binary.tool}, from ${binary.from}) does not run: ${(err as Error).message.split('\n')[0]}`, { cause: err });
-    }
+    v = ask(binary, ['-version']).split('\n')[0]!.trim();
     versions.set(binary.path, v);
   }
   return v;
@@ -108,12 +113,7 @@ const syncOptions = new Map<string, string[]>();
 export function passthroughArgs(ffmpeg: ResolvedBinary): string[] {
   let args = syncOptions.get(ffmpeg.path);
   if (!args) {
-    let help = '';
-    try {
-      help = execFileSync(ffmpeg.path, ['-hide_banner', '-h', 'full'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 << 20 });
-    } catch (err) {
-      throw new VideoError(`'${ffmpeg.path}' (ffmpeg, from ${ffmpeg.from}) does not run: ${(err as Error).message.split('\n')[0]}`, { cause: err });
-    }
+    const help = ask(ffmpeg, ['-hide_banner', '-h', 'full']);
     args = /^-fps_mode\b/m.test(help) ? ['-fps_mode', 'passthrough'] : ['-vsync', 'passthrough'];
     syncOptions.set(ffmpeg.path, args);
   }

@@ -96,16 +96,16 @@ export async function probeVideo(path: string, ffprobe: ResolvedBinary): Promise
   const tick = rate(stream.time_base);
   const slack = (Number.isFinite(tick) ? tick / 2 : 0) + 1e-6;
   const t0 = timestamps[0]!;
-  const grid = [rate(stream.avg_frame_rate), rate(stream.r_frame_rate)].find(
+  const avg = rate(stream.avg_frame_rate);
+  const grid = [avg, rate(stream.r_frame_rate)].find(
     (f) => Number.isFinite(f) && f > 0 && timestamps.every((t, i) => Math.abs(t - t0 - i / f) <= slack),
   );
   if (grid !== undefined) timestamps = timestamps.map((_, i) => t0 + i / grid);
   const intervals = timestamps.slice(1).map((t, i) => t - timestamps[i]!);
   const typical = intervals.length ? [...intervals].sort((a, b) => a - b)[intervals.length >> 1]! : NaN;
   const last = times[n - 1]!.d;
-  const lastDuration = grid !== undefined ? 1 / grid : Number.isFinite(last) && last > 0 ? last : Number.isFinite(typical) ? typical : 1 / (rate(stream.avg_frame_rate) || 25);
+  const lastDuration = grid !== undefined ? 1 / grid : Number.isFinite(last) && last > 0 ? last : Number.isFinite(typical) ? typical : 1 / (avg || 25);
   const duration = timestamps[n - 1]! - t0 + lastDuration;
-  const avg = rate(stream.avg_frame_rate);
   const fps = grid ?? (Number.isFinite(avg) && avg > 0 ? avg : n / duration);
   const sideRotation = stream.side_data_list?.find((s) => s.rotation !== undefined)?.rotation;
   // The old `rotate` tag counts clockwise, the display matrix counterclockwise.

@@ -2,7 +2,7 @@
 // over the video as PyTorchVideo's ConstantClipsPerVideoSampler places them, each cut `numCrops` times.
 
 import { type CropView, resizedSize, testViews } from './preprocess.ts';
-import { clipIndices, uniformClipStarts } from './sampling.ts';
+import { clipDuration, clipIndices, uniformClipStarts } from './sampling.ts';
 
 export interface TestViewSpec {
   /** Frames per clip and their rate (null: the native one). */
@@ -25,7 +25,7 @@ export interface TestView {
 
 /** The numClips × numCrops views of a source (clip-major), as frame indices and crop positions. */
 export function multiViewClips(source: { timestamps: readonly number[]; duration: number; fps: number; width: number; height: number }, spec: TestViewSpec): TestView[] {
-  const seconds = spec.frames / (spec.fps ?? source.fps);
+  const seconds = clipDuration(spec.frames, spec.fps ?? source.fps);
   const r = spec.short_side === undefined ? { width: source.width, height: source.height } : resizedSize(source.width, source.height, spec.short_side);
   const crops = testViews(r.width, r.height, spec.size, spec.numCrops);
   return uniformClipStarts(source.duration, seconds, spec.numClips).flatMap((start, clip) => {

@@ -25,6 +25,8 @@ export class MetricsLogger implements Callback {
   readonly name = 'metrics_logger';
   private readonly rows: Row[] = [];
   private readonly columns: string[] = [];
+  /** The file, resolved (and its folder made) at the first row. */
+  private file: string | undefined;
 
   constructor(@inject(PLUGIN_CONFIG) private readonly options: MetricsLoggerOptions) {}
 
@@ -38,14 +40,19 @@ export class MetricsLogger implements Callback {
   }
 
   private write(ctx: CallbackContext, row: Row): void {
-    const path = resolve(ctx.outputDir, this.options.path ?? `metrics_log.${this.options.format}`);
-    mkdirSync(dirname(path), { recursive: true });
+    const path = (this.file ??= this.open(ctx.outputDir));
     if (this.options.format === 'jsonl') return appendFileSync(path, `${JSON.stringify(row)}\n`);
     this.rows.push(row);
     const added = Object.keys(row).filter((k) => !this.columns.includes(k));
     this.columns.push(...added);
     if (added.length > 0) writeFileAtomic(path, [csvLine(this.columns, null), ...this.rows.map((r) => csvLine(this.columns, r))].join(''));
     else appendFileSync(path, csvLine(this.columns, row));
+  }
+
+  private open(outputDir: string): string {
+    const path = resolve(outputDir, this.options.path ?? `metrics_log.${this.options.format}`);
+    mkdirSync(dirname(path), { recursive: true });
+    return path;
   }
 }
 

@@ -7,8 +7,6 @@
 
 import { pluginLabel, unfiredCallbacks } from '../../core/plugins/plugin-events.ts';
 
-export { pluginCallbacks } from '../../core/plugins/plugin-events.ts';
-
 /** Every event, in the order a training run then an evaluation run fire them (Avalanche's names). */
 export const STRATEGY_EVENTS = [
   'before_training',
@@ -34,10 +32,6 @@ export const STRATEGY_EVENTS = [
 ] as const;
 
 export type StrategyEvent = (typeof STRATEGY_EVENTS)[number];
-
-export function isStrategyEvent(name: string): name is StrategyEvent {
-  return (STRATEGY_EVENTS as readonly string[]).includes(name);
-}
 
 /** A parameter set: name → flat values (e.g. `fc.weight` row-major). Gradients and snapshots use the same shape. */
 export type Params = Readonly<Record<string, ArrayLike<number>>>;

@@ -1,18 +1,19 @@
 // Whether a checkpoint's tensors fit the model a task builds: checked before any tensor is handed to the engine,
 // so a changed model width is reported by tensor and config key rather than as ONNX Runtime's size error.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { Config } from '../../core/config/config.ts';
 import { VidraError } from '../../core/config/errors.ts';
 import type { SafeTensor } from '../../core/engine/safetensors.ts';
+import { findMetadataDir } from '../../core/run/metadata.ts';
 
 export interface CheckpointFit {
   /** The config key that named the checkpoint (task.resume, task.checkpoint). */
   key: string;
   /** The file the tensors come from. */
   file: string;
-  /** The run directory that wrote it (its `.vidra/config.yaml` says how its model was configured), if known. */
+  /** The run directory that wrote it (its recorded config.yaml says how its model was configured), if known. */
   runDir?: string;
   /** Where the model's node is in the config (task.nodes.model). */
   modelPath: string;
@@ -34,10 +35,13 @@ export function checkCheckpointFits(tensors: Record<string, SafeTensor>, params:
 
 /** The model keys whose value here differs from the writing run's recorded config, as a parenthesis. */
 function differences(fit: CheckpointFit): string {
-  const recordedFile = fit.runDir ? join(fit.runDir, '.vidra', 'config.yaml') : undefined;
-  if (!recordedFile || !existsSync(recordedFile)) return '';
+  let recordedFile: string;
   let recorded: unknown;
   try {
+    // The hint is a courtesy: a run directory that cannot be read gives none.
+    const meta = fit.runDir ? findMetadataDir(fit.runDir) : null;
+    if (meta === null) return '';
+    recordedFile = join(meta, 'config.yaml');
     recorded = parseYaml(readFileSync(recordedFile, 'utf8'));
   } catch {
     return '';

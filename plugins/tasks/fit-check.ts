@@ -23,10 +23,12 @@ export function checkFit({ config, params, registry }: { config: Config; params:
   const data = (config.select(nodes.data) ?? {}) as { feature_dim?: number | null; num_classes?: number | null; multi_label?: boolean | null };
   const modelNode = (config.select(nodes.model) ?? {}) as Record<string, unknown>;
   const problems: string[] = [];
+  // Built once, and only when a check needs it.
+  let built: ModelModule | undefined;
+  const model = () => (built ??= pluginAt<ModelModule>(config, registry, task, nodes.model, 'model'));
 
   if (typeof data.feature_dim === 'number') {
-    const model = pluginAt<ModelModule>(config, registry, task, nodes.model, 'model');
-    const input = model.inputs()[0];
+    const input = model().inputs()[0];
     const width = input?.shape.at(-1);
     if (width !== undefined && width !== data.feature_dim) {
       const key = Object.keys(modelNode).find((k) => k.endsWith('_dim') && modelNode[k] === width);
@@ -46,7 +48,7 @@ export function checkFit({ config, params, registry }: { config: Config; params:
   }
   if (typeof data.multi_label === 'boolean') {
     // A multi-head model scores several class-index targets (verb and noun), one per logit section.
-    const sections = pluginAt<ModelModule>(config, registry, task, nodes.model, 'model').sections?.();
+    const sections = model().sections?.();
     const want: TargetKind = data.multi_label ? 'multi_hot' : sections ? 'index_columns' : 'index';
     const loss = pluginAt<LossModule>(config, registry, task, nodes.loss, 'loss');
     if (loss.targetKind !== 'none' && loss.targetKind !== want) {

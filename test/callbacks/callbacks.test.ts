@@ -1,13 +1,19 @@
 // The callback kind: the fixed event list each task fires, the report of events a task never fires, and the
 // built-in callbacks driven event by event (the tasks' end-to-end tests are in test/tasks/checkpoints.test.ts).
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { CallbackList, TASK_EVENTS, type Callback, type CallbackEvent } from '../../plugins/callbacks/events.ts';
 import { createPlugin } from '../../plugins/create.ts';
 
+const made: string[] = [];
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
 function listOf(task: keyof typeof TASK_EVENTS, callbacks: Callback[], outputDir = mkdtempSync(join(tmpdir(), 'vidra-cb-'))) {
+  made.push(outputDir);
   const warnings: string[] = [];
   const list = new CallbackList(callbacks, task, outputDir, { info: () => {}, warn: (l) => warnings.push(l) });
   return { list, warnings, outputDir };
@@ -34,9 +40,11 @@ describe('callback events: a callback listening to an event its task never fires
 
   it('fires in list order with the task, event and run directory; the first stop reason wins', async () => {
     const seen: string[] = [];
+    const dirs: string[] = [];
     const cb = (id: string): Callback => ({
       after_eval: (ctx) => {
         seen.push(`${id}:${ctx.task}:${ctx.event}:${ctx.step}:${ctx.values?.map}`);
+        dirs.push(ctx.outputDir);
         ctx.stop(`stop ${id}`);
       },
     });
@@ -44,7 +52,7 @@ describe('callback events: a callback listening to an event its task never fires
     await list.fire('after_eval', { step: 9, values: { map: 0.5 }, parameters });
     expect(seen).toEqual(['a:train:after_eval:9:0.5', 'b:train:after_eval:9:0.5']);
     expect(list.stopReason).toBe('stop a');
-    expect(outputDir).toBeTruthy();
+    expect(dirs).toEqual([outputDir, outputDir]);
     const cont = listOf('continual', [cb('c')]);
     await cont.list.fire('after_eval', { step: 1, values: { map: 0.1 }, parameters });
     expect(cont.warnings).toEqual(['the continual task does not stop early; ignored: stop c']);

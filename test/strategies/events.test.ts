@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkPluginEvents, fireEvent, pluginCallbacks, STRATEGY_EVENTS, type Sample, type StrategyContext, type StrategyEvent, type StrategyPlugin } from '../../plugins/strategies/events.ts';
+import { pluginCallbacks } from '../../core/plugins/plugin-events.ts';
+import { checkPluginEvents, fireEvent, STRATEGY_EVENTS, type Sample, type StrategyContext, type StrategyEvent, type StrategyPlugin } from '../../plugins/strategies/events.ts';
 import { itemBatches, StrategyTemplate, templateEvents } from '../../plugins/strategies/template.ts';
 
 const samples = (n: number, offset = 0): Sample[] => Array.from({ length: n }, (_, i) => ({ input: [offset + i], target: (offset + i) % 3, index: offset + i }));

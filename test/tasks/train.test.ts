@@ -97,6 +97,14 @@ describe('the default experiment trains a long-tailed head on synthetic features
     expect(r.stderr).not.toContain('does not match data length');
   });
 
+  it('the config keys that differ are read from where the run recorded its config (vidra.output_subdir)', { timeout: T }, async () => {
+    const base = await vidra(['vidra.run.dir=runs/w128m', 'vidra.output_subdir=meta', 'task.epochs=1']);
+    expect(base.code, base.stderr).toBe(0);
+    const r = await vidra(['vidra.run.dir=runs/w64m', 'task.resume=runs/w128m', 'model.head.width=64']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`(config keys that differ from ${join(dir, 'runs/w128m/meta/config.yaml')}: model.head.width=64 here, 128 there)`);
+  });
+
   it('resuming with fewer epochs than the checkpoint evaluates its model and says nothing was left to train', { timeout: T }, async () => {
     const base = await vidra(['vidra.run.dir=runs/three', 'task.epochs=3']);
     expect(base.code, base.stderr).toBe(0);
