@@ -8,7 +8,7 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { centerView, clipIndices, clipTensor, openSource, resizedSize } from '../../core/video/index.ts';
+import { centerView, clipIndices, clipTensor, openSource, resizedSize, type FrameBatch } from '../../core/video/index.ts';
 import { inject, injectable } from '../../core/plugins/di.ts';
 import { definePlugin } from '../../core/plugins/registry.ts';
 import { PLUGIN_CONFIG } from '../../core/plugins/tokens.ts';
@@ -53,16 +53,23 @@ export class ClipDataset {
   async getClips(indices: readonly number[], spec: ClipSpec): Promise<Float32Array> {
     const per = spec.frames * spec.size * spec.size * 3;
     const out = new Float32Array(indices.length * per);
-    for (const [b, i] of indices.entries()) {
-      const source = await openSource(this.items[i]!.path, { fps: this.folderFps });
-      const fps = spec.fps ?? source.fps;
-      const start = Math.max(0, (source.duration - spec.frames / fps) / 2);
-      const batch = await source.getBatch(clipIndices(source.timestamps, { start, frames: spec.frames, fps: spec.fps }));
-      const { width, height } = resizedSize(batch.width, batch.height, spec.short_side);
-      out.set(clipTensor(batch, { size: spec.size, short_side: spec.short_side }, centerView(width, height, spec.size)), b * per);
-    }
+    for (const [b, i] of indices.entries()) out.set(await centreClip(this.items[i]!.path, spec, this.folderFps), b * per);
     return out;
   }
+}
+
+/** The centre clip of a video file or frame folder: [frames, size, size, 3] in [0, 255]. */
+export async function centreClip(path: string, spec: ClipSpec, folderFps: number): Promise<Float32Array> {
+  const source = await openSource(path, { fps: folderFps });
+  const fps = spec.fps ?? source.fps;
+  const start = Math.max(0, (source.duration - spec.frames / fps) / 2);
+  return clipOf(await source.getBatch(clipIndices(source.timestamps, { start, frames: spec.frames, fps: spec.fps })), spec);
+}
+
+/** A batch of frames resized to the short side and centre-cropped. */
+export function clipOf(batch: FrameBatch, spec: ClipSpec): Float32Array {
+  const { width, height } = resizedSize(batch.width, batch.height, spec.short_side);
+  return clipTensor(batch, { size: spec.size, short_side: spec.short_side }, centerView(width, height, spec.size));
 }
 
 export const isClipDataset = (d: unknown): d is ClipDataset => d instanceof ClipDataset;
