@@ -12,7 +12,7 @@ import { centerView, clipIndices, clipTensor, openSource, resizedSize, type Fram
 import { inject, injectable } from '../../core/plugins/di.ts';
 import { definePlugin } from '../../core/plugins/registry.ts';
 import { PLUGIN_CONFIG } from '../../core/plugins/tokens.ts';
-import { LOADER_PROPERTIES, resolveIn } from './dataset.ts';
+import { LOADER_PROPERTIES, resolveIn, type Batch } from './dataset.ts';
 import { parseCsv } from './formats/csv.ts';
 import { fail } from './formats/errors.ts';
 import { ensureMovingShapes, MOVING_SHAPES_DEFAULTS } from './moving-shapes.ts';
@@ -49,6 +49,11 @@ export class ClipDataset {
     return this.items.length;
   }
 
+  /** Its batches of clips cut by `spec` (clipBatches). */
+  batches(spec: ClipSpec) {
+    return clipBatches(this, spec);
+  }
+
   /** [N, frames, size, size, 3] in [0, 255]: the centre clip of each video, resized and centre-cropped. */
   async getClips(indices: readonly number[], spec: ClipSpec): Promise<Float32Array> {
     const per = spec.frames * spec.size * spec.size * 3;
@@ -56,6 +61,19 @@ export class ClipDataset {
     for (const [b, i] of indices.entries()) out.set(await centreClip(this.items[i]!.path, spec, this.folderFps), b * per);
     return out;
   }
+}
+
+/** A clip split's batches: input `clips` [B, frames, size, size, 3], target `labels` (what the prefetch worker reads). */
+export function clipBatches(data: ClipDataset, spec: ClipSpec): { length: number; getBatch(indices: readonly number[]): Promise<Batch> } {
+  return {
+    length: data.length,
+    getBatch: async (indices) => ({
+      size: indices.length,
+      inputs: { clips: { data: await data.getClips(indices, spec), shape: [indices.length, spec.frames, spec.size, spec.size, 3] } },
+      targets: { labels: { data: Int32Array.from(indices, (i) => data.items[i]!.label), shape: [indices.length] } },
+      meta: indices.map((i) => ({ path: data.items[i]!.path })),
+    }),
+  };
 }
 
 /** The centre clip of a video file or frame folder: [frames, size, size, 3] in [0, 255]. */

@@ -1,6 +1,6 @@
 // Clip → frozen backbone → features: what train and evaluate read when the dataset gives video clips and
 // model.backbone is set. The backbone is frozen (a probe), so each video's features are computed once per
-// split, batch by batch, with the next batch decoding (ffmpeg processes) while the backbone runs on this one.
+// split, batch by batch, the next batches decoding and preprocessing in a worker thread while the backbone runs.
 // With model.backbone.cache=true they are kept in an HDF5 file under .cache/backbone-features/, named by a
 // hash of the backbone (its config and weights/ONNX file bytes), the clip sampling and the videos (path,
 // size, mtime, label), so later epochs, runs and sweeps over heads reuse them.
@@ -16,12 +16,14 @@ import type { PluginRegistry } from '../../core/plugins/registry.ts';
 import type { Batch, Dataset } from '../datasets/dataset.ts';
 import { checkIndices, countClasses } from '../datasets/dataset.ts';
 import { FeatureFile, writeFeatureFile } from '../datasets/formats/hdf5-features.ts';
+import { batchReader } from '../datasets/prefetch.ts';
 import { isClipDataset, type ClipDataset, type ClipSpec } from '../datasets/video-clips.ts';
 import { pluginAt } from './plugin-nodes.ts';
 
 export const BACKBONE_PATH = 'model.backbone';
-/** Clips per backbone call. */
+/** Clips per backbone call, and batches decoded ahead. */
 const CLIP_BATCH = 4;
+const PREFETCH = 2;
 
 export interface BackboneDataOptions {
   config: Config;
@@ -71,7 +73,7 @@ async function clipFeatures(data: ClipDataset, backboneOf: () => FeatureExtracto
     }
   }
   const t0 = performance.now();
-  const features = await extractAll(data, backboneOf(), spec, o.signal);
+  const features = await extractAll(data, backboneOf(), spec, o);
   o.info(`${BACKBONE_PATH}: ${data.length} '${data.split}' clips (${spec.frames}×${spec.size}×${spec.size}) → ${dim}-d features in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   if (file) {
     mkdirSync(join(file, '..'), { recursive: true });
@@ -81,19 +83,24 @@ async function clipFeatures(data: ClipDataset, backboneOf: () => FeatureExtracto
   return new ClipFeatures(data, features, dim);
 }
 
-/** Every clip's features, in order: batch k+1 decodes while the backbone runs on batch k. */
-async function extractAll(data: ClipDataset, backbone: FeatureExtractor, spec: ClipSpec, signal?: AbortSignal): Promise<Float32Array> {
+/**
+ * Every clip's features, in order. The clips are decoded and preprocessed in the prefetch worker thread
+ * (plugins/datasets/prefetch.ts), `PREFETCH` batches ahead, while the backbone runs on the one before.
+ */
+async function extractAll(data: ClipDataset, backbone: FeatureExtractor, spec: ClipSpec, o: BackboneDataOptions): Promise<Float32Array> {
   const out = new Float32Array(data.length * backbone.outputDim);
   const batches: number[][] = [];
   for (let s = 0; s < data.length; s += CLIP_BATCH) batches.push(Array.from({ length: Math.min(CLIP_BATCH, data.length - s) }, (_, k) => s + k));
-  let next = batches.length ? data.getClips(batches[0]!, spec) : null;
-  for (const [k, idx] of batches.entries()) {
-    if (signal?.aborted) throw new VidraError('interrupted');
-    const clips = await next!;
-    next = k + 1 < batches.length ? data.getClips(batches[k + 1]!, spec) : null;
-    // A decode failure of the next batch surfaces when it is awaited; until then it must not be unhandled.
-    next?.catch(() => undefined);
-    out.set(await backbone.extract(clips, idx.length), idx[0]! * backbone.outputDim);
+  const reader = batchReader(data.batches(spec), { depth: PREFETCH, config: o.config, path: o.dataPath, split: data.split, registry: o.registry, signal: o.signal, clips: spec, notice: o.info });
+  try {
+    const stream = reader.read(batches);
+    for (const idx of batches) {
+      if (o.signal?.aborted) throw new VidraError('interrupted');
+      const batch = await stream.next();
+      out.set(await backbone.extract(batch.inputs.clips!.data, idx.length), idx[0]! * backbone.outputDim);
+    }
+  } finally {
+    await reader.close();
   }
   return out;
 }

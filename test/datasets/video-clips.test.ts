@@ -4,6 +4,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Config } from '../../core/config/config.ts';
+import { fromPlain, type DictNode } from '../../core/config/node.ts';
+import { builtinRegistry } from '../../plugins/create.ts';
+import { batchReader } from '../../plugins/datasets/prefetch.ts';
 import { readClipFolder } from '../../plugins/datasets/video-clips.ts';
 import { tempDir } from '../video/fixtures.ts';
 
@@ -57,5 +61,34 @@ describe('video_clips: one centre clip per video', () => {
     expect(() => readClipFolder(root, 'holdout', 10, 'video_clips')).toThrow(
       `${join(root, 'holdout.csv')}: does not exist (a video_clips folder holds classes.txt and <split>.csv with path,label)`,
     );
+  });
+});
+
+describe('clips read ahead in the prefetch worker thread (asynchronous getBatch)', () => {
+  it('the worker decodes and preprocesses the same clips as the main thread, in order', async () => {
+    const spec = { frames: 4, size: 4, short_side: 4, fps: null };
+    const d = readClipFolder(root, 'train', 10, 'video_clips');
+    const notices: string[] = [];
+    const options = { config: new Config(fromPlain({ data: { _target_: 'video_clips', root, fps: 10 } }) as DictNode), path: 'data', split: 'train', registry: builtinRegistry(), clips: spec, notice: (l: string) => notices.push(l) };
+    const order = [[1], [0, 1], [0]];
+    const read = async (depth: number) => {
+      const reader = batchReader(d.batches(spec), { ...options, depth });
+      try {
+        const stream = reader.read(order);
+        const got = [];
+        for (const _ of order) got.push(await stream.next());
+        return { thread: reader.thread, got };
+      } finally {
+        await reader.close();
+      }
+    };
+    const worker = await read(2);
+    const main = await read(0);
+    expect([worker.thread, main.thread]).toEqual(['worker', 'main']);
+    expect(notices).toEqual([]);
+    expect(worker.got.map((b) => Array.from(b.targets.labels!.data))).toEqual([[0], [1, 0], [1]]);
+    expect(worker.got.map((b) => b.inputs.clips!.shape)).toEqual([[1, 4, 4, 4, 3], [2, 4, 4, 4, 3], [1, 4, 4, 4, 3]]);
+    worker.got.forEach((b, k) => expect(b.inputs.clips!.data).toEqual(main.got[k]!.inputs.clips!.data));
+    expect(Array.from(worker.got[2]!.inputs.clips!.data.subarray(0, 3))).toEqual([60, 60, 60]);
   });
 });

@@ -46,6 +46,8 @@ describe('train and evaluate on clips: clip → frozen backbone → head', () =>
     const a = await vidra([...PROBE, 'model.backbone.cache=true', 'task.epochs=3', 'vidra.run.dir=runs/clips-a']);
     expect(a.code, a.stderr).toBe(0);
     expect(a.stdout).toMatch(/model\.backbone: 32 'train' clips \(2×16×16\) → 512-d features in [\d.]+ s/);
+    // The clips were decoded in the prefetch worker thread (a fallback to the main thread is logged).
+    expect(a.stdout + a.stderr).not.toContain('prefetch:');
     expect(a.stdout).toMatch(/model\.backbone: 16 'val' clips \(2×16×16\) → 512-d features in [\d.]+ s/);
     const m = metricsOf('runs/clips-a');
     expect(Object.keys(m)).toEqual(['step', 'top1', 'top5']);
