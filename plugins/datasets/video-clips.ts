@@ -140,6 +140,7 @@ export const plugin = definePlugin({
   name: 'video_clips',
   description: 'video files or frame folders listed in <root>/<split>.csv (path,label) with classes.txt; features come from model.backbone',
   clips: true,
+  inputs: (p) => [{ key: 'root', path: String(p.root), hint: 'data.root is the folder of classes.txt and <split>.csv (path,label)' }],
   schema: {
     type: 'object',
     properties: { root: { type: 'string', minLength: 1, description: 'the folder of classes.txt and <split>.csv' }, ...CLIP_PROPERTIES },

@@ -54,6 +54,10 @@ export async function loadFeatures(source: { load(split?: string): Promise<unkno
 }
 
 async function clipFeatures(data: ClipDataset, backboneOf: () => FeatureExtractor, o: BackboneDataOptions): Promise<Dataset> {
+  const declared = o.config.select(`${o.dataPath}.num_classes`, { default: null });
+  if (typeof declared === 'number' && declared !== data.classNames.length) {
+    throw new VidraError(`${o.dataPath}.num_classes=${declared}, but the '${data.split}' split of ${data.name} has ${data.classNames.length} classes (classes.txt); set ${o.dataPath}.num_classes=${data.classNames.length}`);
+  }
   const backboneNode = toPlain(o.config.resolvedNode(BACKBONE_PATH)) as Record<string, unknown>;
   const spec: ClipSpec = {
     frames: Number(backboneNode.frames),

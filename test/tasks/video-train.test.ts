@@ -34,6 +34,15 @@ describe('a backbone is used exactly when the data gives clips', () => {
     expect(existsSync(join(dir, 'runs/clips-no-backbone'))).toBe(false);
   });
 
+  it('video_clips: a root that does not exist is a missing input', async () => {
+    const r = await vidra(['data=video_clips', 'data.root=nowhere', 'data.num_classes=3', '+model=r2plus1d', 'head=backbone_linear', 'loss=ce', 'vidra.run.dir=runs/no-root']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      `Error: missing input, checked before any run directory:\n  data.root: nowhere does not exist\n  data.root is the folder of classes.txt and <split>.csv (path,label)\n`,
+    );
+    expect(existsSync(join(dir, 'runs/no-root'))).toBe(false);
+  });
+
   it('the evaluate task checks the same', async () => {
     const r = await vidra(['task=evaluate', 'task.checkpoint=runs/none', '+model=r2plus1d', 'vidra.run.dir=runs/eval-features-backbone']);
     expect(r.code).toBe(2);
