@@ -95,6 +95,15 @@ describe('train and evaluate on clips: clip → frozen backbone → head', () =>
   });
 });
 
+describe('clip data that does not fit', () => {
+  it('data.num_classes other than classes.txt: the run fails at its start naming the value to set', { timeout: T }, async () => {
+    const r = await vidra([...PROBE, 'data.num_classes=5', 'vidra.run.dir=runs/classes']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("job failed: data.num_classes=5, but the 'train' split of moving_shapes has 8 classes (classes.txt); set data.num_classes=8\n");
+    expect(JSON.parse(read('runs/classes/status.json'))).toMatchObject({ status: 'failed' });
+  });
+});
+
 describe('+experiment=video_probe: r2plus1d_18 → linear head on the moving-shapes videos', () => {
   it('learns the 8 classes (shape × direction) well above chance (1/8), from random backbone weights', { timeout: 240_000 }, async () => {
     const t0 = performance.now();
