@@ -93,7 +93,12 @@ export async function ensureMovingShapes(root: string, seed: number, o: Omit<Mov
   const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
   try {
     await writeMovingShapes(tmp, { ...o, seed });
-    if (!existsSync(dir)) renameSync(tmp, dir);
+    try {
+      renameSync(tmp, dir);
+    } catch (err) {
+      // Another job generated it meanwhile (the same seed gives the same videos): use that one.
+      if (!existsSync(dir)) throw err;
+    }
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
