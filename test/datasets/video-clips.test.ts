@@ -1,6 +1,6 @@
 // The video_clips layout (classes.txt + <split>.csv of path,label) over frame folders: the centre clip of each
 // video, resized and cropped for the backbone, and the errors of a bad folder.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +9,8 @@ import { fromPlain, type DictNode } from '../../core/config/node.ts';
 import { builtinRegistry } from '../../plugins/create.ts';
 import { batchReader } from '../../plugins/datasets/prefetch.ts';
 import { readClipFolder } from '../../plugins/datasets/video-clips.ts';
+import { ensureMovingShapes } from '../../plugins/datasets/moving-shapes.ts';
+import { probeVideo, resolveBinary } from '../../core/video/index.ts';
 import { tempDir } from '../video/fixtures.ts';
 
 const tmp = tempDir('video-clips');
@@ -90,5 +92,20 @@ describe('clips read ahead in the prefetch worker thread (asynchronous getBatch)
     expect(worker.got.map((b) => b.inputs.clips!.shape)).toEqual([[1, 4, 4, 4, 3], [2, 4, 4, 4, 3], [1, 4, 4, 4, 3]]);
     worker.got.forEach((b, k) => expect(b.inputs.clips!.data).toEqual(main.got[k]!.inputs.clips!.data));
     expect(Array.from(worker.got[2]!.inputs.clips!.data.subarray(0, 3))).toEqual([60, 60, 60]);
+  });
+});
+
+describe('moving_shapes: generated on demand', () => {
+  it('two jobs generating at once get one folder: 8 classes × the clips per split, H.264 of the asked size and length', { timeout: 60_000 }, async () => {
+    const shapes = join(root, 'gen');
+    const o = { perClass: { train: 1, val: 1 }, size: 32, frames: 4, fps: 8 };
+    const [a, b] = await Promise.all([ensureMovingShapes(shapes, 5, o), ensureMovingShapes(shapes, 5, o)]);
+    expect(a).toBe(b);
+    expect(readdirSync(join(shapes, 'moving_shapes'))).toEqual(['v2-seed5-32px-4f-1x1']);
+    expect(readdirSync(join(a, 'videos')).length).toBe(16);
+    const d = readClipFolder(a, 'val', 30, 'moving_shapes');
+    expect(d.items.map((it) => it.label)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    const meta = await probeVideo(d.items[0]!.path, resolveBinary('ffprobe'));
+    expect([meta.width, meta.height, meta.codec, meta.frameCount, meta.fps]).toEqual([32, 32, 'h264', 4, 8]);
   });
 });
