@@ -34,7 +34,7 @@ export async function rerunCommand(argv: string[], builtins: BuiltinsLoader): Pr
   const choices = Object.keys(((settings.runtime as Record<string, unknown> | undefined)?.choices ?? {}) as object);
   const ctx = await cliContext({ configPath: null, configName: null, configDirs: [] }, cwd);
   // Only the settings that shape where and how the job runs carry over; runtime values are recomputed.
-  const vidraBase = Object.fromEntries(Object.entries(settings).filter(([k]) => ['run', 'sweep', 'output_subdir', 'verbose', 'job', 'logger'].includes(k)));
+  const vidraBase = Object.fromEntries(Object.entries(settings).filter(([k]) => ['run', 'sweep', 'output_subdir', 'verbose', 'job', 'logger', 'report'].includes(k)));
   delete (vidraBase.job as Record<string, unknown> | undefined)?.num;
   delete (vidraBase.job as Record<string, unknown> | undefined)?.id;
   delete (vidraBase.job as Record<string, unknown> | undefined)?.override_dirname;

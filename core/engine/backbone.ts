@@ -67,6 +67,7 @@ export function inputSpecSchema(defaults: { frames?: number; size?: number; mean
     device: { enum: ['auto', 'cuda', 'cpu'], default: 'auto', description: 'execution provider (wire it to ${engine.device})' },
     threads: { type: 'integer', minimum: 1, default: 2, description: 'ONNX Runtime intra-op threads' },
     name: { type: 'string', description: 'a label for the backbone' },
+    cache: { type: 'boolean', default: false, description: 'train/evaluate on clips: keep the features in HDF5 under .cache/backbone-features/ (keyed by backbone hash + sampling)' },
   } as const;
 }
 

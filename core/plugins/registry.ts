@@ -29,6 +29,8 @@ export interface PluginDefinition<T = unknown> {
    * prepared; it throws a UsageError naming the keys to change and the values that would fit.
    */
   check?: (job: { config: Config; params: Record<string, unknown>; registry: PluginRegistry }) => void;
+  /** A dataset whose samples are video clips, not features: a task runs them through model.backbone. */
+  clips?: boolean;
   /** Where it was registered from (a module path), for error messages. */
   source?: string;
 }

@@ -5,6 +5,7 @@
 import { VidraError } from '../../core/config/errors.ts';
 import type { Batch, Batched, TargetArray } from './dataset.ts';
 import { DataFormatError } from './formats/errors.ts';
+import type { ClipSpec } from './video-clips.ts';
 
 /** What the worker builds: the dataset plugin's resolved config node, as plain JSON, and its split. */
 export interface WorkerSetup {
@@ -14,6 +15,8 @@ export interface WorkerSetup {
   split: string;
   /** The plugin modules of the project settings (PluginRegistry.modules), for third-party datasets. */
   modules: Array<{ spec: string; root: string }>;
+  /** A clip dataset: read its clips cut this way (decoded and preprocessed in the worker). */
+  clips?: ClipSpec;
 }
 
 export type ToWorker = { id: number; indices: readonly number[] };

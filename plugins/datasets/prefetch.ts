@@ -17,12 +17,13 @@ import { toPlain } from '../../core/config/node.ts';
 import { packageRoot } from '../../core/paths.ts';
 import type { PluginRegistry } from '../../core/plugins/registry.ts';
 import type { Batch } from './dataset.ts';
+import type { ClipSpec } from './video-clips.ts';
 import { fromWire, type FromWorker, type ToWorker, type WorkerSetup } from './prefetch-protocol.ts';
 
-/** What is read: a dataset, or any view of one that returns its batches (B: their type). */
+/** What is read: a dataset, or any view of one that returns its batches (B: their type), at once or decoded asynchronously (clips). */
 export interface BatchSource<B = Batch> {
   readonly length: number;
-  getBatch(indices: readonly number[]): B;
+  getBatch(indices: readonly number[]): B | Promise<B>;
 }
 
 /** One pass over an order of index batches. */
@@ -53,6 +54,8 @@ export interface PrefetchOptions {
   signal?: AbortSignal;
   /** Warnings, e.g. falling back to the main thread. */
   notice?: (line: string) => void;
+  /** A clip dataset's batches of clips cut this way (video-clips.ts), rather than its own. */
+  clips?: ClipSpec;
 }
 
 /**
@@ -66,6 +69,7 @@ export function batchReader<B = Batch>(dataset: BatchSource<B>, options: Prefetc
     path: options.path,
     split: options.split,
     modules: options.registry.modules,
+    ...(options.clips ? { clips: options.clips } : {}),
   };
   return new WorkerReader(dataset, setup, options);
 }
@@ -199,13 +203,7 @@ class WorkerReader<B> implements BatchReader<B> {
     const waiting = [...this.pending.values()];
     this.pending.clear();
     this.detach();
-    for (const p of waiting) {
-      try {
-        p.resolve(this.dataset.getBatch(p.indices));
-      } catch (err) {
-        p.reject(err);
-      }
-    }
+    for (const p of waiting) new Promise<B>((resolve) => resolve(this.dataset.getBatch(p.indices))).then(p.resolve, p.reject);
   }
 
   /** Fails pending and later reads with `err` and stops the worker. */

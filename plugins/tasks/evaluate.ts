@@ -12,6 +12,8 @@ import { definePlugin, type PluginRegistry } from '../../core/plugins/registry.t
 import { CONFIG, JOB_CONTEXT, PLUGIN_CONFIG, REGISTRY } from '../../core/plugins/tokens.ts';
 import { taskCallbacks } from './callback-nodes.ts';
 import { checkCheckpointFits } from './checkpoint-fit.ts';
+import { loadFeatures } from './backbone-data.ts';
+import { checkBackboneFit } from './fit-check.ts';
 import { pluginAt } from './plugin-nodes.ts';
 import type { DatasetSource } from './evaluation.ts';
 import { scoreModel, targetPlan } from './scoring.ts';
@@ -51,8 +53,10 @@ export class EvaluateTask implements Task {
     const ckpt = loadWeights(file);
     const callbacks = taskCallbacks(this.config, this.registry, 'evaluate', o.nodes.callbacks, this.job);
     const source = pluginAt<DatasetSource>(this.config, this.registry, 'evaluate', o.nodes.data, 'dataset');
-    const data = await source.load(o.split);
-    const train = o.split === 'train' ? data : await source.load('train');
+    const features = { config: this.config, registry: this.registry, task: 'evaluate', dataPath: o.nodes.data, info: (l: string) => this.job.log.info(l), signal: this.job.signal };
+    const { datasets } = await loadFeatures(source, o.split === 'train' ? ['train'] : [o.split, 'train'], features);
+    const data = datasets[0]!;
+    const train = datasets[1] ?? data;
     // Datasets hold open HDF5 files: close them whatever happens.
     try {
       const model = pluginAt<ModelModule>(this.config, this.registry, 'evaluate', o.nodes.model, 'model');
@@ -105,4 +109,5 @@ export const plugin = definePlugin({
     additionalProperties: false,
   },
   create: EvaluateTask,
+  check: checkBackboneFit,
 });

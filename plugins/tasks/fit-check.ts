@@ -3,10 +3,12 @@
 // plugins/datasets/dataset.ts LOADER_PROPERTIES); the model and loss plugins are built from their nodes (cheap:
 // no parameters, no graph) and asked what they take. Each error names the keys to change and values that fit.
 import type { Config } from '../../core/config/config.ts';
+import { toPlain } from '../../core/config/node.ts';
 import { UsageError, VidraError } from '../../core/config/errors.ts';
 import type { LossModule, ModelModule, TargetKind } from '../../core/engine/modules.ts';
 import type { PluginRegistry } from '../../core/plugins/registry.ts';
 import { pickInput, type Dataset } from './evaluation.ts';
+import { BACKBONE_PATH } from './backbone-data.ts';
 import { pluginAt, pluginNamed } from './plugin-nodes.ts';
 
 export interface FitNodes {
@@ -19,6 +21,7 @@ export interface FitNodes {
 export function checkFit({ config, params, registry }: { config: Config; params: Record<string, unknown>; registry: PluginRegistry }): void {
   const nodes = params.nodes as FitNodes;
   const task = String(config.select('task._target_')).replace(/^task:/, '');
+  checkBackboneFit({ config, params, registry });
   if (![nodes.data, nodes.model, nodes.loss].every((p) => config.has(p))) return;
   const data = (config.select(nodes.data) ?? {}) as { feature_dim?: number | null; num_classes?: number | null; multi_label?: boolean | null };
   const modelNode = (config.select(nodes.model) ?? {}) as Record<string, unknown>;
@@ -60,6 +63,38 @@ export function checkFit({ config, params, registry }: { config: Config; params:
     }
   }
   if (problems.length) throw new UsageError(`the ${task} task's data, model and loss do not fit:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+}
+
+/**
+ * A backbone is used exactly when the data gives video clips: clips without model.backbone cannot reach a head,
+ * and a backbone on a features dataset would be silently ignored. The `check` of tasks that read `nodes.data`.
+ */
+export function checkBackboneFit({ config, params, registry }: { config: Config; params: Record<string, unknown>; registry: PluginRegistry }): void {
+  const dataPath = (params.nodes as { data?: string } | undefined)?.data ?? 'data';
+  if (!config.has(dataPath)) return;
+  const target = String(config.select(`${dataPath}._target_`, { default: '' })).replace(/^dataset:/, '');
+  if (!target || !registry.has(target, 'dataset')) return;
+  const clips = registry.get(target, 'dataset').clips === true;
+  const backbone = config.has(BACKBONE_PATH) && config.has(`${BACKBONE_PATH}._target_`);
+  const choices = config.vidra ? (toPlain(config.vidra) as { runtime?: { choices?: Record<string, unknown> } }).runtime?.choices : undefined;
+  const choice = (group: string) => (typeof choices?.[group] === 'string' ? (choices[group] as string) : null);
+  const dataName = `data=${choice('data') ?? target}`;
+  // Stand-in features of a named backbone (synthetic data.backbone, as charades_finetune uses) follow the backbone.
+  const standIn = config.select(`${dataPath}.backbone`, { default: null }) !== null;
+  if (!clips && backbone && !standIn) {
+    const model = choice('model');
+    const name = String(config.select(`${BACKBONE_PATH}.name`, { default: config.select(`${BACKBONE_PATH}._target_`) }));
+    throw new UsageError(
+      `${BACKBONE_PATH} (${name}${model ? `, from +model=${model}` : ''}) cannot be used: ${dataName} already provides features, so the backbone would never run. ` +
+        `Drop ${model ? `+model=${model}` : BACKBONE_PATH} to train on those features, or switch to a video dataset: data=moving_shapes (generated videos), ` +
+        `or data=video_clips data.root=<folder with classes.txt and <split>.csv listing path,label>`,
+    );
+  }
+  if (clips && !backbone) {
+    throw new UsageError(
+      `${dataName} gives video clips, which a head cannot read: set a backbone to turn them into features, e.g. +model=r2plus1d (a frozen R(2+1)D-18), or use +experiment=video_probe`,
+    );
+  }
 }
 
 const KINDS: Record<TargetKind, string> = {

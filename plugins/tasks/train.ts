@@ -20,6 +20,7 @@ import { CHECKPOINT_SCHEMA, type CheckpointOptions } from '../callbacks/checkpoi
 import { TASK_EVENTS, type Callback } from '../callbacks/events.ts';
 import { taskCallbacks } from './callback-nodes.ts';
 import { checkCheckpointFits } from './checkpoint-fit.ts';
+import { loadFeatures } from './backbone-data.ts';
 import { checkFit, checkLoadedFit } from './fit-check.ts';
 import { pluginAt, pluginNamed } from './plugin-nodes.ts';
 import { Progress } from './progress.ts';
@@ -69,11 +70,16 @@ export class TrainTask implements Task {
     const engine = engineOptions(this.config);
     this.engineThreads = engine.threads;
     const source = pluginAt<DatasetSource>(this.config, this.registry, 'train', o.nodes.data, 'dataset');
-    const train = await source.load(o.train_split);
-    const evalSet = o.eval_split ? await source.load(o.eval_split) : null;
+    // A clip dataset is read through the frozen model.backbone: its features are computed here, in memory.
+    const features = { config: this.config, registry: this.registry, task: 'train', dataPath: o.nodes.data, info: (l: string) => log.info(l), signal: this.job.signal };
+    const { datasets, fromClips } = await loadFeatures(source, o.eval_split ? [o.train_split, o.eval_split] : [o.train_split], features);
+    const train = datasets[0]!;
+    const evalSet = datasets[1] ?? null;
+    // Features from clips are in memory already: a worker thread would decode the videos again.
+    const depth = fromClips ? 0 : o.prefetch;
     for (const d of [train, evalSet]) for (const s of d?.skipped ?? []) log.warn(`skipped ${s.count} samples: ${s.reason} (e.g. ${s.examples.join(', ')})`);
     // Batches are read in worker threads, started now to load the splits while the step compiles.
-    const readerOf = (split: string, d: Dataset) => batchReader(d, { depth: o.prefetch, config: this.config, path: o.nodes.data, split, registry: this.registry, signal: this.job.signal, notice: (l) => log.warn(l) });
+    const readerOf = (split: string, d: Dataset) => batchReader(d, { depth, config: this.config, path: o.nodes.data, split, registry: this.registry, signal: this.job.signal, notice: (l) => log.warn(l) });
     const reader = readerOf(o.train_split, train);
     this.evalReader = o.eval_split && evalSet && o.metrics.length > 0 ? readerOf(o.eval_split, evalSet) : undefined;
     // Datasets hold open HDF5 files: close them whatever happens (a sweep on the local launcher runs jobs in one process).
