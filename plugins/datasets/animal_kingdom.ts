@@ -13,7 +13,7 @@ import { inject, injectable } from '../../core/plugins/di.ts';
 import { definePlugin } from '../../core/plugins/registry.ts';
 import { PLUGIN_CONFIG } from '../../core/plugins/tokens.ts';
 import { ClipFeatureDataset, type LabelledClip } from './clip-features.ts';
-import { countClasses, resolveIn, type Dataset, type DatasetSource, LOADER_PROPERTIES, SKIP_MISSING_PROPERTY } from './dataset.ts';
+import { countClasses, resolveIn, type Dataset, type DatasetSource, FEATURES_OF_PROPERTY, LOADER_PROPERTIES, SKIP_MISSING_PROPERTY } from './dataset.ts';
 import { AK_CLASSES, readAkFrameList, readDfAction, segmentsFromCounts, type Segment } from './formats/animal-kingdom.ts';
 import { DataFormatError } from './formats/errors.ts';
 import { FeatureFile } from './formats/hdf5-features.ts';
@@ -86,6 +86,7 @@ export const plugin = definePlugin({
       segments_from_counts: { enum: ['videolt', 'paper', null], default: null, description: 'recompute segments from train counts (only without df_action)' },
       drop_unlabelled: { type: 'boolean', default: false },
       ...SKIP_MISSING_PROPERTY,
+      ...FEATURES_OF_PROPERTY,
     },
     required: ['root'],
     additionalProperties: false,

@@ -12,7 +12,7 @@ import { inject, injectable } from '../../core/plugins/di.ts';
 import { definePlugin } from '../../core/plugins/registry.ts';
 import { PLUGIN_CONFIG } from '../../core/plugins/tokens.ts';
 import { ClipFeatureDataset, type LabelledClip } from './clip-features.ts';
-import { countClasses, resolveIn, type Dataset, type DatasetSource, LOADER_PROPERTIES, SKIP_MISSING_PROPERTY } from './dataset.ts';
+import { countClasses, resolveIn, type Dataset, type DatasetSource, FEATURES_OF_PROPERTY, LOADER_PROPERTIES, SKIP_MISSING_PROPERTY } from './dataset.ts';
 import { CHARADES_CLASSES, readCharadesCsv } from './formats/charades.ts';
 import { DataFormatError } from './formats/errors.ts';
 import { parseFrameList, videoLabels } from './formats/frame-list.ts';
@@ -89,6 +89,7 @@ export const plugin = definePlugin({
       num_classes: { type: 'integer', minimum: 1, default: CHARADES_CLASSES },
       drop_unlabelled: { type: 'boolean', default: false, description: 'skip videos without any action (reported in skipped)' },
       ...SKIP_MISSING_PROPERTY,
+      ...FEATURES_OF_PROPERTY,
     },
     required: ['root'],
     additionalProperties: false,

@@ -154,6 +154,22 @@ export const LOADER_PROPERTIES = {
   multi_label: { type: ['boolean', 'null'], default: null, description: 'true: multi-hot labels (bce, focal, eql, ldam); false: one class index per sample (ce)' },
 } as const;
 
+/**
+ * The backbone a features file was extracted with ({name, dim}), declared by configs that pair features with a
+ * backbone config (charades_finetune): the fit check then takes `model.backbone` as naming the features, not as
+ * a backbone to run. The loader itself reads the file as it is.
+ */
+export const FEATURES_OF_PROPERTY = {
+  backbone: {
+    type: ['object', 'null'],
+    properties: { name: { type: 'string' }, dim: { type: 'integer', minimum: 1 } },
+    required: ['name', 'dim'],
+    additionalProperties: false,
+    default: null,
+    description: 'the backbone whose features the file holds ({name, dim}; null: not declared)',
+  },
+} as const;
+
 /** The config key of every dataset plugin that reads HDF5 features (see `missingFeatures`). */
 export const SKIP_MISSING_PROPERTY = {
   skip_missing: {

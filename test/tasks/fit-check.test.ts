@@ -136,3 +136,18 @@ describe("the README's long-tail experiment", () => {
     );
   });
 });
+
+describe('charades_finetune on real-format features', () => {
+  it('data=charades with a backbone-named features file runs (data.backbone names the features; the backbone is not run)', { timeout: T }, async () => {
+    // The stand-in's files are in the real release's format: generate R(2+1)D-18's, then point the real loader at them.
+    const gen = await vidra(['+experiment=charades_finetune', 'model/backbone=r2plus1d_18', 'task.max_steps=1', 'task.eval_split=null', 'vidra.run.dir=runs/cf-gen']);
+    expect(gen.code, gen.stderr).toBe(0);
+    const root = '.cache/vidra-data/synthetic/v2-seed0/charades';
+    const r = await vidra(['+experiment=charades_finetune', 'model/backbone=r2plus1d_18', 'data=charades', `data.root=${root}`, 'data.features=backbones/r2plus1d_18-d512.h5', 'task.epochs=1', 'vidra.run.dir=runs/cf-real']);
+    expect(r.code, r.stderr).toBe(0);
+    const cfg = parseYaml(read('runs/cf-real/.vidra/resolved.yaml')) as { data: Record<string, unknown>; model: { head: Record<string, unknown> } };
+    expect(cfg.data).toMatchObject({ _target_: 'charades', feature_dim: 512, backbone: { name: 'r2plus1d_18', dim: 512 } });
+    expect(cfg.model.head).toMatchObject({ in_dim: 512, out_dim: 157 });
+    expect(JSON.parse(read('runs/cf-real/metrics.json'))).toHaveProperty('map');
+  });
+});
