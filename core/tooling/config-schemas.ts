@@ -103,7 +103,9 @@ function pluginNodeSchema(names: string[], description: string, schema: JsonSche
 
 /** Keywords whose value is a subschema, a list of them, or a map of them. */
 const ONE = ['additionalProperties', 'items', 'not', 'if', 'then', 'else', 'contains', 'propertyNames', 'additionalItems'];
-const LIST = ['anyOf', 'oneOf', 'allOf', 'prefixItems'];
+const LIST = ['prefixItems'];
+/** Keywords whose subschemas constrain the same value as their parent: the parent takes the late value. */
+const ALTERNATIVES = ['anyOf', 'oneOf', 'allOf'];
 const MAP = ['properties', 'patternProperties', 'definitions', '$defs'];
 
 /** Every subschema that constrains a value also accepts an interpolation (or `???`). */
@@ -112,6 +114,7 @@ function allowLateValues(schema: unknown): unknown {
   const s: JsonSchema = { ...(schema as JsonSchema) };
   for (const k of ONE) if (k in s) s[k] = Array.isArray(s[k]) ? (s[k] as unknown[]).map(lateValue) : lateValue(s[k]);
   for (const k of LIST) if (Array.isArray(s[k])) s[k] = (s[k] as unknown[]).map(lateValue);
+  for (const k of ALTERNATIVES) if (Array.isArray(s[k])) s[k] = (s[k] as unknown[]).map(allowLateValues);
   for (const k of MAP) if (s[k] && typeof s[k] === 'object') s[k] = Object.fromEntries(Object.entries(s[k] as JsonSchema).map(([n, v]) => [n, lateValue(v)]));
   return s;
 }
@@ -120,7 +123,7 @@ function lateValue(schema: unknown): unknown {
   const s = allowLateValues(schema);
   if (s === null || typeof s !== 'object') return s;
   const v = s as JsonSchema;
-  const constrains = 'type' in v || 'enum' in v || 'const' in v;
+  const constrains = ['type', 'enum', 'const', ...ALTERNATIVES].some((k) => k in v);
   const anyString = v.type === 'string' && !['enum', 'const', 'pattern', 'format', 'minLength', 'maxLength'].some((k) => k in v);
   if (!constrains || anyString) return v;
   const shown = Object.fromEntries(['description', 'default'].filter((k) => k in v).map((k) => [k, v[k]]));

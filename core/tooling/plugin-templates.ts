@@ -360,12 +360,13 @@ export const plugins = [
     schema: {
       type: 'object',
       properties: {
+        // Every dataset takes these: batch_size (the task reads it, e.g. task.batch_size: \${data.batch_size})
+        // and what the data gives (feature_dim, num_classes, train_size, multi_label), which heads interpolate.
+        ...LOADER_PROPERTIES,
         size: { type: 'integer', minimum: 1, default: 64, description: 'samples per split' },
         dim: { type: 'integer', minimum: 1, default: 8, description: 'features per sample' },
         num_classes: { type: 'integer', minimum: 1, default: 4 },
         seed: { type: 'integer', minimum: 0, default: 0 },
-        // batch_size: every dataset takes it (the task reads it, e.g. task.batch_size: \${data.batch_size}).
-        ...LOADER_PROPERTIES,
       },
       additionalProperties: false,
     },

@@ -151,10 +151,10 @@ describe('the synthetic dataset plugin', () => {
 });
 
 describe('dataset plugins register and validate like every plugin', () => {
-  it('registers all six in the dataset registry', () => {
+  it('registers all eight in the dataset registry', () => {
     const reg = new PluginRegistry();
     for (const def of datasetPlugins) reg.register(def);
-    expect(reg.list('dataset').map((d) => d.name)).toEqual(['ego4d_lta', 'ego4d_features', 'charades', 'animal_kingdom', 'ava', 'synthetic']);
+    expect(reg.list('dataset').map((d) => d.name)).toEqual(['ego4d_lta', 'ego4d_features', 'charades', 'animal_kingdom', 'ava', 'synthetic', 'video_clips', 'moving_shapes']);
   });
 
   it('each schema compiles and fills its defaults', () => {

@@ -13,7 +13,7 @@ function writeAtomic(file, text) {
 
 /**
  * `steps` steps of `step_s` seconds each; loss ← loss·(1−lr) + 0.01, failing once it diverges. Its state is
- * saved after every step in checkpoints/checkpoint.safetensors (JSON here), and `resume` (a run directory)
+ * saved after every step in checkpoints/last.safetensors (JSON here: the name the train task uses, which a requeued task resumes from), and `resume` (a run directory)
  * continues from there — the train task's contract.
  * `needs_file`: fails unless that file exists in the working directory (a job fixed before a resubmit).
  */
@@ -27,10 +27,10 @@ class Steps {
     if (this.options.needs_file && !existsSync(this.options.needs_file)) throw new Error(`${this.options.needs_file} is missing`);
     const lr = config.get('optim.lr');
     mkdirSync(join(outputDir, 'checkpoints'), { recursive: true });
-    const file = join(outputDir, 'checkpoints', 'checkpoint.safetensors');
+    const file = join(outputDir, 'checkpoints', 'last.safetensors');
     let state = { step: 0, loss: 1 };
     if (this.options.resume !== null) {
-      state = JSON.parse(readFileSync(join(this.options.resume, 'checkpoints', 'checkpoint.safetensors'), 'utf8'));
+      state = JSON.parse(readFileSync(join(this.options.resume, 'checkpoints', 'last.safetensors'), 'utf8'));
       log.info(`resumed from ${this.options.resume} at step ${state.step}`);
     }
     writeAtomic(join(outputDir, 'started'), String(process.pid));

@@ -121,7 +121,7 @@ describe('vidra new plugin', () => {
     const head = await vidra(dir, ['run', '-cp', join(REPO, 'conf'), '-cd', 'conf', 'head=lin_head', 'task.epochs=1', 'vidra.run.dir=runs/head']);
     expect(head.code, head.stderr).toBe(0);
     expect(read(dir, 'runs/head/.vidra/resolved.yaml')).toMatch(/^ {2}head:\n {4}_target_: mylab\.lin_head\n {4}in_dim: 32\n {4}out_dim: 140\n/m);
-    expect(existsSync(join(dir, 'runs/head/checkpoints/checkpoint.safetensors'))).toBe(true);
+    expect(existsSync(join(dir, 'runs/head/checkpoints/last.safetensors'))).toBe(true);
 
     // And on the scaffolded dataset, as its hint says (8 features, 4 classes): 2 epochs of 64 rows in batches of 16.
     const onData = await vidra(dir, ['run', '-cp', join(REPO, 'conf'), '-cd', 'conf', 'data=toy', 'model.head.in_dim=8', 'model.head.out_dim=4', 'task.metrics=[map]', 'task.epochs=2', 'vidra.run.dir=runs/data']);

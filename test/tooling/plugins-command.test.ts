@@ -27,7 +27,7 @@ describe.concurrent('vidra plugins [kind]', () => {
     const r = await p.run(['plugins', 'task']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('  succeed              deterministic task writing metrics.jsonl\n      steps: integer = 5\n');
-    expect(r.stdout).toContain('      checkpoint: string (required)      the run directory of a train run (its checkpoints/ is read)\n');
+    expect(r.stdout).toContain('      checkpoint: string (required)      a train or continual run directory (its checkpoints/last.safetensors is read), or a weights file such as <run dir>/checkpoints/best.safetensors\n');
   });
 
   test('no kind: every kind that has plugins, in the order of the kinds', { timeout: T }, async () => {
