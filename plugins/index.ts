@@ -17,6 +17,7 @@ import { plugin as train } from './tasks/train.ts';
 import { plugin as makeUserSplits } from './tasks/make_user_splits.ts';
 import { plugin as evaluate } from './tasks/evaluate.ts';
 import { plugin as continual } from './tasks/continual.ts';
+import { plugin as extractFeatures } from './tasks/extract/extract_features.ts';
 
 /** Every plugin that ships with Vidra, registered in each new registry. */
-export const builtinPlugins: PluginDefinition[] = [local, localParallel, basic, printConfig, train, evaluate, continual, makeUserSplits, ...modelPlugins, ...backbonePlugins, ...lossPlugins, ...optimizerPlugins, ...schedulerPlugins, ...samplerPlugins, ...strategyPlugins, ...metricPlugins, ...datasetPlugins, ...callbackPlugins];
+export const builtinPlugins: PluginDefinition[] = [local, localParallel, basic, printConfig, train, evaluate, continual, makeUserSplits, extractFeatures, ...modelPlugins, ...backbonePlugins, ...lossPlugins, ...optimizerPlugins, ...schedulerPlugins, ...samplerPlugins, ...strategyPlugins, ...metricPlugins, ...datasetPlugins, ...callbackPlugins];
