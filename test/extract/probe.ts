@@ -22,7 +22,7 @@ export const probeOverrides = (path: string, frames: number, size = 16) => [
   'model.backbone.generate_if_missing=false',
   `model.backbone.frames=${frames}`,
   `model.backbone.size=${size}`,
-  'model.backbone.short_side=null',
+  'model.backbone.short_side=24',
   'model.backbone.mean=[0,0,0]',
   'model.backbone.std=[1,1,1]',
   `model.backbone.output_dim=${3 * frames}`,

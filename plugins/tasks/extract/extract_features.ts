@@ -126,7 +126,7 @@ export class ExtractFeaturesTask implements Task {
     const result = { videos: plan.videos.length, skipped: plan.videos.length - todo.length, extracted: todo.length - failed.length, failed: failed.length, windows };
     writeFileAtomic(join(this.job.outputDir, 'metrics.json'), `${JSON.stringify(result, null, 2)}\n`);
     if (failed.length) {
-      throw new Error(`${failed.length} of ${todo.length} videos failed (the others are in ${outPath}; reasons in failed_videos.json):\n${failed.map((f) => `  ${f.uid}: ${f.reason}`).join('\n')}`);
+      throw new Error(`${failed.length} of ${todo.length} videos failed (${failed.length < todo.length ? `the others are in ${outPath}; ` : ''}reasons in failed_videos.json):\n${failed.map((f) => `  ${f.uid}: ${f.reason}`).join('\n')}`);
     }
     log.info(`features of ${todo.length} videos (${windows} windows) written to ${outPath}`);
     return result;

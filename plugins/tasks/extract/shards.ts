@@ -33,7 +33,7 @@ export function planShards(items: readonly CostItem[], options: PlanOptions): Sh
     const over = sorted.filter((it) => it.cost > max);
     if (over.length) {
       throw new ShardPlanError(
-        `${over.map((it) => `video '${it.uid}' (estimated ${minutes(it.cost)} min)`).join(', ')} alone exceed${over.length > 1 ? '' : 's'} schedule.max_minutes_per_shard=${minutes(max)}; raise the limit`,
+        `${over.map((it) => `video '${it.uid}' (estimated ${minutes(it.cost)} min)`).join(', ')} alone exceed${over.length > 1 ? '' : 's'} schedule.max_minutes_per_shard=${limit(max)}; raise the limit`,
       );
     }
   }
@@ -50,7 +50,7 @@ export function planShards(items: readonly CostItem[], options: PlanOptions): Sh
     }
     if (max !== null) {
       const k = loads.findIndex((l) => l > max);
-      if (k >= 0) throw new ShardPlanError(`shard ${k} of schedule.num_shards=${numShards} holds an estimated ${minutes(loads[k]!)} min, over schedule.max_minutes_per_shard=${minutes(max)}; raise schedule.num_shards or set it to null to pack as many shards as needed`);
+      if (k >= 0) throw new ShardPlanError(`shard ${k} of schedule.num_shards=${numShards} holds an estimated ${minutes(loads[k]!)} min, over schedule.max_minutes_per_shard=${limit(max)}; raise schedule.num_shards or set it to null to pack as many shards as needed`);
     }
   } else if (max !== null) {
     shards = [];
@@ -76,6 +76,8 @@ export function planShards(items: readonly CostItem[], options: PlanOptions): Sh
 }
 
 const minutes = (seconds: number) => String(Math.round((seconds / 60) * 100) / 100);
+/** The limit as configured (minutes), without the float noise of the seconds round trip. */
+const limit = (seconds: number) => String(Math.round((seconds / 60) * 1e6) / 1e6);
 
 /** `features.h5` → `features.shard-2-of-4.h5`: shards never write the same file. */
 export function shardPath(outPath: string, shard: number, count: number): string {

@@ -48,6 +48,7 @@ export async function mergeFeatureFiles(inputs: readonly string[], out: string):
   const seen = new Map<string, string>();
   module.activate_throwing_error_handler();
   const target = new h5.File(tmp, 'w');
+  let open = true;
   try {
     for (const path of inputs) {
       const src = new h5.File(path, 'r');
@@ -64,9 +65,10 @@ export async function mergeFeatureFiles(inputs: readonly string[], out: string):
       }
     }
     target.close();
+    open = false;
     renameSync(tmp, out);
   } catch (err) {
-    target.close();
+    if (open) target.close();
     rmSync(tmp, { force: true });
     throw err;
   } finally {
