@@ -18,6 +18,7 @@ import { plugin as makeUserSplits } from './tasks/make_user_splits.ts';
 import { plugin as evaluate } from './tasks/evaluate.ts';
 import { plugin as continual } from './tasks/continual.ts';
 import { plugin as extractFeatures } from './tasks/extract/extract_features.ts';
+import { plugin as profile } from './tasks/extract/profile.ts';
 
 /** Every plugin that ships with Vidra, registered in each new registry. */
-export const builtinPlugins: PluginDefinition[] = [local, localParallel, basic, printConfig, train, evaluate, continual, makeUserSplits, extractFeatures, ...modelPlugins, ...backbonePlugins, ...lossPlugins, ...optimizerPlugins, ...schedulerPlugins, ...samplerPlugins, ...strategyPlugins, ...metricPlugins, ...datasetPlugins, ...callbackPlugins];
+export const builtinPlugins: PluginDefinition[] = [local, localParallel, basic, printConfig, train, evaluate, continual, makeUserSplits, extractFeatures, profile, ...modelPlugins, ...backbonePlugins, ...lossPlugins, ...optimizerPlugins, ...schedulerPlugins, ...samplerPlugins, ...strategyPlugins, ...metricPlugins, ...datasetPlugins, ...callbackPlugins];

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FeatureFile, loadHdf5 } from '../../plugins/datasets/formats/hdf5-features.ts';
+import { projectJobs, type ProfileReport } from '../../plugins/tasks/extract/profile.ts';
 import { BIN, REPO } from '../helpers/project.ts';
 import { ffmpeg, indexVideo, tempDir } from '../video/fixtures.ts';
 import { probeOverrides, rowFrames, writeProbeModel } from './probe.ts';
@@ -156,4 +157,37 @@ describe('vidra run task=extract_features', () => {
     expect(merged.code).toBe(0);
     expect(await contents(join(tmp.dir, 'sharded.h5'))).toEqual(await contents(join(tmp.dir, 'all.h5')));
   }, 180_000);
+
+  it('task=profile times each stage, projects the whole list, and its profile.json prices shards', async () => {
+    const r = await vidra([...base, 'task=profile', 'profile.num_videos=2', 'profile.target_hours=0.0000001']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/\nmodel \(s\) +[\d.]+ +[\d.]+%\n/);
+    const runDir = /run directory: (\S+)/.exec(r.stderr + r.stdout)![1]!;
+    const profile = JSON.parse(readFileSync(join(runDir.startsWith('/') ? '' : tmp.dir, runDir, 'profile.json'), 'utf8')) as ProfileReport;
+    expect(Object.keys(profile.stages_sec)).toEqual(['probe', 'decode', 'preprocess', 'model', 'write']);
+    expect(profile.videos).toHaveLength(2);
+    expect(profile.windows).toBe(profile.videos.reduce((s, v) => s + v.windows, 0));
+    expect(profile.seconds_per_window).toBeCloseTo(profile.seconds / profile.windows, 12);
+    // The five inputs hold 59 windows (as extracted above); the projection counts them from the container's
+    // duration (at most one window more per video), priced at the measured rate.
+    expect(profile.projection.videos).toBe(5);
+    expect(profile.projection.windows).toBeGreaterThanOrEqual(59);
+    expect(profile.projection.windows).toBeLessThanOrEqual(64);
+    expect(profile.projection.compute_hours).toBeCloseTo((profile.projection.windows * profile.seconds_per_window) / 3600, 12);
+    expect(profile.projection).toMatchObject(projectJobs(profile.projection.compute_hours, 0.0000001));
+    expect(r.stdout).toMatch(new RegExp(`\\narray jobs \\(≤ 1e-7 h\\) +${profile.projection.array_jobs}\\n`));
+
+    const p = join(tmp.dir, 'profile.json');
+    writeFileSync(p, JSON.stringify({ ...profile, seconds_per_window: 1 }));
+    const over = await vidra([...base, `schedule.profile=${p}`, 'schedule.max_minutes_per_shard=0.25', 'schedule.shard=0', 'io.out_path=never.h5']);
+    expect(over.stderr).toContain("video 'c' (estimated 0.3 min) alone exceeds schedule.max_minutes_per_shard=0.25; raise the limit");
+    expect(over.code).toBe(2);
+  }, 60_000);
+});
+
+describe('projectJobs', () => {
+  it('splits compute hours into array jobs within the target, each with a quarter of margin', () => {
+    expect(projectJobs(10, 4)).toEqual({ array_jobs: 3, time_limit_minutes: 250 });
+    expect(projectJobs(0.5, 4)).toEqual({ array_jobs: 1, time_limit_minutes: 38 });
+  });
 });

@@ -133,8 +133,8 @@ export class ExtractFeaturesTask implements Task {
   }
 }
 
-/** Prepared-job check: inputs, uid_list, window vs backbone and the shard plan, before any run directory. */
-function checkExtraction({ config }: { config: Config }): void {
+/** A backbone is configured and takes the window's frames. */
+export function checkBackboneWindow(config: Config): void {
   if (!config.has(BACKBONE_NODE) || config.select(BACKBONE_NODE) === null) {
     throw new UsageError(`task=extract_features needs a backbone at ${BACKBONE_NODE} (e.g. model=r2plus1d, or model/backbone=mvit_v2_s)`);
   }
@@ -143,6 +143,11 @@ function checkExtraction({ config }: { config: Config }): void {
   if (typeof frames === 'number' && frames !== window.frames) {
     throw new UsageError(`window.frames=${window.frames} but ${BACKBONE_NODE}.frames=${frames}: the backbone takes clips of ${frames} frames (leave window.frames at \${model.backbone.frames})`);
   }
+}
+
+/** Prepared-job check: inputs, uid_list, window vs backbone and the shard plan, before any run directory. */
+function checkExtraction({ config }: { config: Config }): void {
+  checkBackboneWindow(config);
   planExtraction(config);
 }
 

@@ -26,8 +26,17 @@ export interface VideoFeatures {
   decodedFrames: number;
 }
 
+/** Seconds spent per stage (task=profile): waiting for decoded frames, resizing/cropping, the backbone. */
+export interface StageTimes {
+  decode: number;
+  preprocess: number;
+  model: number;
+}
+
 export interface ExtractHooks {
   signal?: AbortSignal;
+  /** Added to when given. */
+  times?: StageTimes;
   /** After each backbone call: windows done so far, frames decoded so far. */
   progress?: (windows: number, decoded: number) => void;
 }
@@ -56,37 +65,52 @@ export async function extractVideo(source: FrameSource & { frames?: VideoSourceF
 
   const ready = new Map<number, Float32Array>();
   const batch = new Float32Array(batchSize * T * frameSize);
+  const times = hooks.times;
   let inBatch = 0;
   let next = 0;
   let decoded = 0;
   const flush = async () => {
     if (inBatch === 0) return;
+    const t0 = performance.now();
     const feats = await backbone.extract(inBatch === batchSize ? batch : batch.subarray(0, inBatch * T * frameSize), inBatch);
+    if (times) times.model += (performance.now() - t0) / 1000;
     out.set(feats.subarray(0, inBatch * dim), (next - inBatch) * dim);
     inBatch = 0;
     hooks.progress?.(next, decoded);
   };
   const frameBytes = source.width * source.height * 3;
   const frames = iterateFrames(source, lastNeeded + 1, readAhead(frameBytes, batchSize * Math.max(window.stride, 1) + T));
-  for await (const f of frames) {
-    if (hooks.signal?.aborted) throw hooks.signal.reason ?? new Error('aborted');
-    decoded++;
-    // Only frames some window still uses are preprocessed and kept.
-    if (next < starts.length && f.index >= frameOf(next, 0)) {
-      ready.set(f.index, clipTensor({ data: f.data, frames: 1, height: source.height, width: source.width, indices: [f.index] }, spatial));
-    }
-    while (next < starts.length && frameOf(next, T - 1) <= f.index) {
-      for (let k = 0; k < T; k++) {
-        const frame = ready.get(frameOf(next, k));
-        if (!frame) throw new VideoError(`video '${source.path}': frame ${frameOf(next, k)} was not decoded (the decoder skipped it)`);
-        batch.set(frame, (inBatch * T + k) * frameSize);
+  try {
+    for (;;) {
+      const t0 = performance.now();
+      const it = await frames.next();
+      if (times) times.decode += (performance.now() - t0) / 1000;
+      if (it.done) break;
+      const f = it.value;
+      if (hooks.signal?.aborted) throw hooks.signal.reason ?? new Error('aborted');
+      decoded++;
+      // Only frames some window still uses are preprocessed and kept.
+      if (next < starts.length && f.index >= frameOf(next, 0)) {
+        const t1 = performance.now();
+        ready.set(f.index, clipTensor({ data: f.data, frames: 1, height: source.height, width: source.width, indices: [f.index] }, spatial));
+        if (times) times.preprocess += (performance.now() - t1) / 1000;
       }
-      next++;
-      inBatch++;
-      if (next < starts.length) for (const i of ready.keys()) if (i < frameOf(next, 0)) ready.delete(i);
-      if (inBatch === batchSize) await flush();
+      while (next < starts.length && frameOf(next, T - 1) <= f.index) {
+        for (let k = 0; k < T; k++) {
+          const frame = ready.get(frameOf(next, k));
+          if (!frame) throw new VideoError(`video '${source.path}': frame ${frameOf(next, k)} was not decoded (the decoder skipped it)`);
+          batch.set(frame, (inBatch * T + k) * frameSize);
+        }
+        next++;
+        inBatch++;
+        if (next < starts.length) for (const i of ready.keys()) if (i < frameOf(next, 0)) ready.delete(i);
+        if (inBatch === batchSize) await flush();
+      }
+      if (next >= starts.length) break;
     }
-    if (next >= starts.length) break;
+  } finally {
+    // Stops the decoder when the loop ends early (all windows done, an abort, an error).
+    await frames.return(undefined);
   }
   await flush();
   if (next < starts.length) throw new VideoError(`video '${source.path}' ended after ${decoded} of its ${source.length} frames (truncated or corrupt)`);
