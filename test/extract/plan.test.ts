@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resampleIndices } from '../../core/video/index.ts';
 import { planShards, shardPath, ShardPlanError, type CostItem } from '../../plugins/tasks/extract/shards.ts';
-import { windowFrames, windowStarts } from '../../plugins/tasks/extract/windows.ts';
+import { estimatedWindows, windowFrames, windowStarts } from '../../plugins/tasks/extract/windows.ts';
 
 describe('windows (Ego4D semantics)', () => {
   it('counts ceil((F − frames)/stride) + 1 and back-pads the last window to end at the last frame', () => {
@@ -27,6 +27,12 @@ describe('windows (Ego4D semantics)', () => {
     expect(windowFrames(up, 6, 6)[0]).toEqual([0, 0, 1, 2, 3, 4]);
     const down = resampleIndices(at(60, 120), 2, 30);
     expect(windowFrames(down, 4, 4).slice(0, 2)).toEqual([[0, 2, 4, 6], [8, 10, 12, 14]]);
+  });
+
+  it('estimates the windows of a video from its duration (at window.fps, else 30)', () => {
+    expect(estimatedWindows(10, { frames: 32, stride: 16, fps: 30 })).toBe(Math.ceil((300 - 32) / 16) + 1);
+    expect(estimatedWindows(2, { frames: 4, stride: 4, fps: null })).toBe(15);
+    expect(estimatedWindows(0, { frames: 4, stride: 4, fps: 30 })).toBe(0);
   });
 
   it('rejects windows that are not positive integers', () => {

@@ -18,7 +18,7 @@ import { openSource } from '../../../core/video/index.ts';
 import { pluginAt } from '../plugin-nodes.ts';
 import { planExtraction, readSections } from './plan.ts';
 import { ExtractProgress } from './progress.ts';
-import { extractVideo } from './video-features.ts';
+import { extractVideo, spatialOf } from './video-features.ts';
 import { completedUids, mergeFeatureFiles, writeVideoFeatures } from './writer.ts';
 
 export const BACKBONE_NODE = 'model.backbone';
@@ -89,7 +89,7 @@ export class ExtractFeaturesTask implements Task {
         frames: window.frames,
         stride: window.stride,
       };
-      const spatial = { size: backbone.inputSpec.size, ...(typeof node.short_side === 'number' ? { short_side: node.short_side } : {}) };
+      const spatial = spatialOf(backbone, node);
       const progress = new ExtractProgress(todo.length, log);
       for (const [i, v] of todo.entries()) {
         if (this.job.signal.aborted) break;

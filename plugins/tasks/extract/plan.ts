@@ -9,6 +9,7 @@ import { UsageError } from '../../../core/config/errors.ts';
 import { resolveBinaries } from '../../../core/video/index.ts';
 import { listVideos, probeDuration, type InputOptions, type VideoInput } from './inputs.ts';
 import { planShards, ShardPlanError, shardPath } from './shards.ts';
+import { estimatedWindows } from './windows.ts';
 
 export interface IoOptions extends InputOptions {
   out_path: string;
@@ -100,7 +101,7 @@ export function planExtraction(config: Config): ExtractionPlan {
   let ffprobe: string | undefined;
   const costs = videos.map((v) => {
     const duration = v.duration ?? probeDuration(v.path, (ffprobe ??= resolveBinaries().ffprobe.path));
-    const cost = perWindow === null ? duration : (Math.max(0, Math.ceil((duration * (window.fps ?? 30) - window.frames) / window.stride)) + 1) * perWindow;
+    const cost = perWindow === null ? duration : estimatedWindows(duration, window) * perWindow;
     return { uid: v.uid, cost };
   });
   let shards: string[][];

@@ -18,8 +18,8 @@ import { pluginAt } from '../plugin-nodes.ts';
 import { BACKBONE_NODE, checkBackboneWindow } from './extract_features.ts';
 import { listVideos, probeDuration } from './inputs.ts';
 import { readSections } from './plan.ts';
-import { extractVideo, type StageTimes } from './video-features.ts';
-import { windowStarts } from './windows.ts';
+import { extractVideo, spatialOf, type StageTimes } from './video-features.ts';
+import { estimatedWindows } from './windows.ts';
 import { writeVideoFeatures } from './writer.ts';
 
 interface ProfileTaskOptions {
@@ -65,7 +65,7 @@ export class ProfileTask implements Task {
     const sample = listVideos({ ...io, video_limit: Math.min(p.num_videos, all.length) }, seed);
     const backbone = pluginAt<FeatureExtractor>(this.config, this.registry, 'profile', BACKBONE_NODE, 'model');
     const node = this.config.select(BACKBONE_NODE) as Record<string, unknown>;
-    const spatial = { size: backbone.inputSpec.size, ...(typeof node.short_side === 'number' ? { short_side: node.short_side } : {}) };
+    const spatial = spatialOf(backbone, node);
     const times = { probe: 0, decode: 0, preprocess: 0, model: 0, write: 0 };
     const scratch = join(this.job.outputDir, 'profile-features.h5');
     const videos: ProfileReport['videos'] = [];
@@ -98,7 +98,7 @@ export class ProfileTask implements Task {
     for (const v of all) {
       const d = v.duration ?? probeDuration(v.path, (ffprobe ??= resolveBinaries().ffprobe.path));
       totalSeconds += d;
-      if (d > 0) totalWindows += windowStarts(Math.max(1, Math.ceil(d * (window.fps ?? 30))), window.frames, window.stride).length;
+      totalWindows += estimatedWindows(d, window);
     }
     const computeHours = (totalWindows * perWindow) / 3600;
     const report: ProfileReport = {

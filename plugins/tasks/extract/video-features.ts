@@ -41,6 +41,11 @@ export interface ExtractHooks {
   progress?: (windows: number, decoded: number) => void;
 }
 
+/** The backbone's crop size and the short side its config resizes to first (none: crop the frames as decoded). */
+export function spatialOf(backbone: FeatureExtractor, node: Record<string, unknown>): { size: number; short_side?: number } {
+  return { size: backbone.inputSpec.size, ...(typeof node.short_side === 'number' ? { short_side: node.short_side } : {}) };
+}
+
 /** Decoded frames waiting for the consumer: enough for a batch of windows, at most ~256 MiB. */
 function readAhead(frameBytes: number, wanted: number): number {
   return Math.max(4, Math.min(wanted, Math.floor((256 << 20) / frameBytes)));

@@ -20,3 +20,8 @@ export function windowFrames(sequence: readonly number[], frames: number, stride
   const last = sequence.length - 1;
   return windowStarts(sequence.length, frames, stride).map((s) => Array.from({ length: frames }, (_, k) => sequence[Math.min(s + k, last)]!));
 }
+
+/** Windows of a video of `duration` seconds, as the planner and the profile estimate them (30 fps when window.fps is null). */
+export function estimatedWindows(duration: number, window: { frames: number; stride: number; fps: number | null }): number {
+  return duration > 0 ? windowStarts(Math.max(1, Math.ceil(duration * (window.fps ?? 30))), window.frames, window.stride).length : 0;
+}
