@@ -22,12 +22,16 @@ interface Run {
 }
 
 /** Runs the CLI in the scratch dir; `watch` sees stdout + stderr as they grow (the log, the progress lines). */
-function vidra(args: string[], watch?: (text: string, kill: () => void) => void): Promise<Run> {
+function vidra(args: string[], watch?: (text: string, kill: (signal?: NodeJS.Signals) => void) => void): Promise<Run> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, 'run', '-cp', join(REPO, 'conf'), ...args], { cwd: tmp.dir, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    const kill = () => child.kill('SIGKILL');
+    let sent = false;
+    const kill = (signal: NodeJS.Signals = 'SIGKILL') => {
+      if (!sent) child.kill(signal);
+      sent = true;
+    };
     child.stdout.on('data', (d) => {
       stdout += d;
       watch?.(stdout + stderr, kill);
@@ -141,6 +145,16 @@ describe('vidra run task=extract_features', () => {
     expect(rerun.code).toBe(0);
     expect(rerun.stdout).toContain(`5 videos, ${partial.length} already in`);
     expect(await contents(join(tmp.dir, 'resume.h5'))).toEqual(await contents(join(tmp.dir, 'all.h5')));
+    // Ctrl-C mid-video: the run is marked interrupted and the file holds whole videos only.
+    const interrupted = await vidra([...base, 'io.out_path=sigint.h5', 'task.batch_size=1'], (text, kill) => {
+      if (text.includes('[1/5]')) kill('SIGINT');
+    });
+    const runDir = /run directory: (\S+)/.exec(interrupted.stdout + interrupted.stderr)![1]!;
+    expect(JSON.parse(readFileSync(join(runDir, 'status.json'), 'utf8')).status).toBe('interrupted');
+    const kept = await contents(join(tmp.dir, 'sigint.h5'));
+    const whole = await contents(join(tmp.dir, 'all.h5'));
+    expect(Object.keys(kept).length).toBeGreaterThanOrEqual(1);
+    for (const [k, v] of Object.entries(kept)) expect(v).toEqual(whole[k]);
     // io.filter_completed=false redoes them.
     const redo = await vidra([...base, 'io.out_path=resume.h5', 'io.filter_completed=false', 'io.uid_list=[a]']);
     expect(redo.stdout).toContain('1 videos, 0 already in');

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from '../../../core/config/config.ts';
-import { UsageError } from '../../../core/config/errors.ts';
+import { UsageError, VidraError } from '../../../core/config/errors.ts';
 import type { FeatureExtractor } from '../../../core/engine/backbone.ts';
 import { packageVersion } from '../../../core/paths.ts';
 import { inject, injectable } from '../../../core/plugins/di.ts';
@@ -92,7 +92,8 @@ export class ExtractFeaturesTask implements Task {
       const spatial = spatialOf(backbone, node);
       const progress = new ExtractProgress(todo.length, log);
       for (const [i, v] of todo.entries()) {
-        if (this.job.signal.aborted) break;
+        // Between videos: the file holds whole videos only; a rerun continues from here.
+        if (this.job.signal.aborted) throw new VidraError('interrupted');
         let result;
         try {
           const source = await openSource(v.path);
