@@ -15,6 +15,7 @@ import { definePlugin, type PluginRegistry } from '../../../core/plugins/registr
 import { CONFIG, JOB_CONTEXT, PLUGIN_CONFIG, REGISTRY } from '../../../core/plugins/tokens.ts';
 import { writeFileAtomic } from '../../../core/run/atomic.ts';
 import { openSource } from '../../../core/video/index.ts';
+import { ensureEgo4dVideos } from '../../datasets/ego4d-videos.ts';
 import { pluginAt } from '../plugin-nodes.ts';
 import { planExtraction, readSections } from './plan.ts';
 import { ExtractProgress } from './progress.ts';
@@ -57,6 +58,7 @@ export class ExtractFeaturesTask implements Task {
   async run(): Promise<Record<string, unknown>> {
     const log = this.job.log;
     const { io, window } = readSections(this.config);
+    if (io.generate !== null) log.info(`io.generate=${io.generate}: ${(await ensureEgo4dVideos(resolve(io.video_dir!))).length} videos in ${io.video_dir}`);
     const plan = planExtraction(this.config);
     if (plan.shard === null && plan.shardFiles.length > 1) {
       const present = plan.shardFiles.filter((f, k) => plan.shards[k]!.length > 0 || existsSync(f));
@@ -149,7 +151,8 @@ export function checkBackboneWindow(config: Config): void {
 /** Prepared-job check: inputs, uid_list, window vs backbone and the shard plan, before any run directory. */
 function checkExtraction({ config }: { config: Config }): void {
   checkBackboneWindow(config);
-  planExtraction(config);
+  // Generated videos do not exist before the job: their listing is checked when it runs.
+  if (readSections(config).io.generate === null) planExtraction(config);
 }
 
 export const plugin = definePlugin({

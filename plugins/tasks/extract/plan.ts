@@ -12,6 +12,8 @@ import { planShards, ShardPlanError, shardPath } from './shards.ts';
 import { estimatedWindows } from './windows.ts';
 
 export interface IoOptions extends InputOptions {
+  /** Generate the videos into io.video_dir first (synthetic_ego4d: ego4d-videos.ts); null: they exist. */
+  generate: 'synthetic_ego4d' | null;
   out_path: string;
   filter_completed: boolean;
 }
@@ -59,13 +61,15 @@ export function readSections(config: Config): { io: IoOptions; window: WindowCon
   if (window.fps !== null && !(typeof window.fps === 'number' && window.fps > 0)) throw new UsageError(`window.fps must be a positive number or null (the video's own rate), got ${JSON.stringify(window.fps)}`);
   posInt(io.video_limit, 'io.video_limit', true);
   if (io.uid_list !== null && io.uid_list !== undefined && !Array.isArray(io.uid_list)) throw new UsageError(`io.uid_list must be a list of uids (io.uid_list=[uid1,uid2]) or null, got ${JSON.stringify(io.uid_list)}`);
+  if (io.generate != null && io.generate !== 'synthetic_ego4d') throw new UsageError(`io.generate must be synthetic_ego4d (the synthetic Ego4D set's videos) or null, got ${JSON.stringify(io.generate)}`);
+  if (io.generate != null && (io.video_dir == null || io.manifest != null)) throw new UsageError('io.generate writes the videos into io.video_dir: set io.video_dir, and not io.manifest');
   if (typeof io.out_path !== 'string' || io.out_path === '') throw new UsageError('io.out_path must name the HDF5 file to write');
   posInt(schedule.num_shards, 'schedule.num_shards', true);
   if (schedule.max_minutes_per_shard != null && !(typeof schedule.max_minutes_per_shard === 'number' && schedule.max_minutes_per_shard > 0)) {
     throw new UsageError(`schedule.max_minutes_per_shard must be a positive number or null, got ${JSON.stringify(schedule.max_minutes_per_shard)}`);
   }
   return {
-    io: { video_dir: io.video_dir ?? null, manifest: io.manifest ?? null, uid_list: io.uid_list ?? null, video_limit: io.video_limit ?? null, filter_completed: io.filter_completed ?? true, out_path: io.out_path },
+    io: { generate: io.generate ?? null, video_dir: io.video_dir ?? null, manifest: io.manifest ?? null, uid_list: io.uid_list ?? null, video_limit: io.video_limit ?? null, filter_completed: io.filter_completed ?? true, out_path: io.out_path },
     window: { ...window, fps: window.fps ?? null },
     schedule: { num_shards: schedule.num_shards ?? null, shard: schedule.shard ?? null, max_minutes_per_shard: schedule.max_minutes_per_shard ?? null, profile: schedule.profile ?? null, merge: schedule.merge ?? false },
     seed,
