@@ -171,3 +171,10 @@ export {
   type Binaries,
   type ResolvedBinary,
 } from './core/video/index.ts';
+
+// Feature extraction (task=extract_features, task=profile): video input listing, Ego4D windows, shard planning, one video's features.
+export { listVideos, type VideoInput, type InputOptions } from './plugins/tasks/extract/inputs.ts';
+export { windowStarts, windowFrames } from './plugins/tasks/extract/windows.ts';
+export { planShards, shardPath, type CostItem, type ShardPlan } from './plugins/tasks/extract/shards.ts';
+export { extractVideo, type VideoFeatures, type StageTimes } from './plugins/tasks/extract/video-features.ts';
+export { writeVideoFeatures, mergeFeatureFiles } from './plugins/tasks/extract/writer.ts';

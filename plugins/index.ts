@@ -19,6 +19,8 @@ import { plugin as makeUserSplits } from './tasks/make_user_splits.ts';
 import { plugin as evaluate } from './tasks/evaluate.ts';
 import { plugin as continual } from './tasks/continual.ts';
 import { plugin as inference } from './tasks/inference.ts';
+import { plugin as extractFeatures } from './tasks/extract/extract_features.ts';
+import { plugin as profile } from './tasks/extract/profile.ts';
 
 /** Every plugin that ships with Vidra, registered in each new registry. */
-export const builtinPlugins: PluginDefinition[] = [local, localParallel, slurm, basic, printConfig, train, evaluate, continual, inference, makeUserSplits, ...modelPlugins, ...backbonePlugins, ...lossPlugins, ...optimizerPlugins, ...schedulerPlugins, ...samplerPlugins, ...strategyPlugins, ...metricPlugins, ...datasetPlugins, ...callbackPlugins];
+export const builtinPlugins: PluginDefinition[] = [local, localParallel, slurm, basic, printConfig, train, evaluate, continual, inference, makeUserSplits, extractFeatures, profile, ...modelPlugins, ...backbonePlugins, ...lossPlugins, ...optimizerPlugins, ...schedulerPlugins, ...samplerPlugins, ...strategyPlugins, ...metricPlugins, ...datasetPlugins, ...callbackPlugins];

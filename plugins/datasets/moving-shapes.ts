@@ -42,7 +42,7 @@ interface Clip {
 }
 
 /** The lavfi graph of one clip: the shape's centre moves linearly over the clip (T is the time in seconds). */
-function clipFilter(label: number, o: MovingShapesOptions, u: () => number): string {
+export function clipFilter(label: number, o: MovingShapesOptions, u: () => number): string {
   const shape = SHAPES[Math.floor(label / DIRECTIONS.length)]!;
   const dir = DIRECTIONS[label % DIRECTIONS.length]!;
   const S = o.size;
@@ -63,9 +63,20 @@ function clipFilter(label: number, o: MovingShapesOptions, u: () => number): str
   return `color=c=black:s=${S}x${S}:r=${o.fps}:d=${seconds},format=rgb24,geq=r='${chan(0)}':g='${chan(1)}':b='${chan(2)}',format=yuv420p`;
 }
 
+/** Encodes each lavfi graph's first `frames` frames as H.264 at `out`, two encoders at a time (each is mostly process start-up). */
+export async function encodeClips(clips: ReadonlyArray<{ filter: string; out: string }>, frames: number): Promise<void> {
+  const ffmpeg = resolveBinary('ffmpeg').path;
+  for (let k = 0; k < clips.length; k += 2) {
+    await Promise.all(
+      clips.slice(k, k + 2).map((c) =>
+        run(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', c.filter, '-frames:v', String(frames), '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '18', '-pix_fmt', 'yuv420p', '-y', c.out]),
+      ),
+    );
+  }
+}
+
 /** Writes the dataset into `dir` (which must not exist). */
 export async function writeMovingShapes(dir: string, o: MovingShapesOptions): Promise<void> {
-  const ffmpeg = resolveBinary('ffmpeg').path;
   const u = mulberry32(o.seed);
   mkdirSync(join(dir, 'videos'), { recursive: true });
   writeFileSync(join(dir, 'classes.txt'), `${MOVING_SHAPES_CLASSES.join('\n')}\n`);
@@ -74,14 +85,7 @@ export async function writeMovingShapes(dir: string, o: MovingShapesOptions): Pr
     for (let i = 0; i < o.perClass[split]; i++) {
       MOVING_SHAPES_CLASSES.forEach((cls, label) => clips.push({ name: `${split}_${cls}_${i}`, label, filter: clipFilter(label, o, u) }));
     }
-    // Two encoders at a time: each is mostly process start-up.
-    for (let k = 0; k < clips.length; k += 2) {
-      await Promise.all(
-        clips.slice(k, k + 2).map((c) =>
-          run(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', c.filter, '-frames:v', String(o.frames), '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '18', '-pix_fmt', 'yuv420p', '-y', join(dir, 'videos', `${c.name}.mp4`)]),
-        ),
-      );
-    }
+    await encodeClips(clips.map((c) => ({ filter: c.filter, out: join(dir, 'videos', `${c.name}.mp4`) })), o.frames);
     writeFileSync(join(dir, `${split}.csv`), `path,label\n${clips.map((c) => `videos/${c.name}.mp4,${MOVING_SHAPES_CLASSES[c.label]}`).join('\n')}\n`);
   }
 }
@@ -89,10 +93,15 @@ export async function writeMovingShapes(dir: string, o: MovingShapesOptions): Pr
 /** The dataset folder under `root`, generated first if missing. */
 export async function ensureMovingShapes(root: string, seed: number, o: Omit<MovingShapesOptions, 'seed'> = MOVING_SHAPES_DEFAULTS): Promise<string> {
   const dir = join(root, 'moving_shapes', `v${MOVING_SHAPES_VERSION}-seed${seed}-${o.size}px-${o.frames}f-${o.perClass.train}x${o.perClass.val}`);
-  if (existsSync(dir)) return dir;
+  if (!existsSync(dir)) await generateInPlace(dir, (tmp) => writeMovingShapes(tmp, { ...o, seed }));
+  return dir;
+}
+
+/** Runs `write` on a temporary sibling of `dir` and renames it into place, so no job sees a partial folder. */
+export async function generateInPlace(dir: string, write: (tmp: string) => Promise<void>): Promise<void> {
   const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
   try {
-    await writeMovingShapes(tmp, { ...o, seed });
+    await write(tmp);
     try {
       renameSync(tmp, dir);
     } catch (err) {
@@ -102,5 +111,4 @@ export async function ensureMovingShapes(root: string, seed: number, o: Omit<Mov
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
-  return dir;
 }

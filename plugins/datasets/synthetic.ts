@@ -28,7 +28,7 @@
 // ego4d/usersplit, and loads `kind` with the real plugin of that name; `loader` passes config keys to it.
 
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { VidraError } from '../../core/config/errors.ts';
 import { fromPlain, type DictNode } from '../../core/config/node.ts';
 import { inject, injectable } from '../../core/plugins/di.ts';
@@ -494,6 +494,8 @@ export interface SyntheticPluginOptions {
   loader: Record<string, unknown>;
   /** Charades / Animal Kingdom: read stand-in features of this backbone's width (backbone-features.ts). */
   backbone?: BackboneStandIn | null;
+  /** A features file to read instead of the generated one (task=extract_features' io.out_path), relative to the working directory. */
+  features?: string | null;
 }
 
 /** `${oc.env:VIDRA_DATA,.cache/vidra-data}/synthetic`, the default root. */
@@ -533,6 +535,10 @@ export class SyntheticDataset implements DatasetSource {
       await ensureBackboneFeatures(join(dir, sub, 'features.h5'), join(dir, sub, file), o.backbone);
       params.features = file;
     }
+    if (o.features) {
+      if (o.backbone) throw new VidraError(`synthetic: set 'features' or 'backbone', not both`);
+      params.features = resolve(o.features);
+    }
     const node = fromPlain(params, { file: `synthetic ${o.kind} loader options`, line: 0, col: 0 }) as DictNode;
     const valid = validatePluginNode({ path: 'loader', node, def });
     this.source = new (def.create as new (options: unknown) => DatasetSource)(valid);
@@ -565,8 +571,10 @@ export const plugin = definePlugin({
         default: null,
         description: 'charades/animal_kingdom: stand-in features of this backbone and width (4 views per video) instead of the 32-d latent ones',
       },
+      features: { type: ['string', 'null'], default: null, description: "a features file to read instead of the generated one (e.g. task=extract_features' io.out_path; relative to the working directory)" },
     },
     additionalProperties: false,
   },
+  inputs: (p) => (typeof p.features === 'string' ? [{ key: 'features', path: resolve(p.features), hint: 'data.features is a file of task=extract_features (write it first, e.g. vidra run +experiment=ego4d_features)' }] : []),
   create: SyntheticDataset,
 });

@@ -189,7 +189,7 @@ const cases: Case[] = [
   {
     name: 'no task configured',
     args: ['run', '~task'],
-    stderr: 'Error: no task is configured: select one with task=<name> (tasks: print_config, train, evaluate, continual, inference, make_user_splits, succeed, fail, sleep)',
+    stderr: 'Error: no task is configured: select one with task=<name> (tasks: print_config, train, evaluate, continual, inference, make_user_splits, extract_features, profile, succeed, fail, sleep)',
   },
 ];
 

@@ -177,6 +177,7 @@ describe('dataset plugins register and validate like every plugin', () => {
       split: null,
       loader: {},
       backbone: null,
+      features: null,
     });
   });
 });

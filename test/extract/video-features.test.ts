@@ -1,0 +1,81 @@
+// Frame accuracy of extraction: lossless videos whose frames encode their index, read through a probe ONNX
+// backbone whose features are per-frame channel means, so every feature row names the frames of its window.
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FeatureExtractor } from '../../core/engine/backbone.ts';
+import { clipTensor, VideoSource } from '../../core/video/index.ts';
+import { createPlugin } from '../../plugins/create.ts';
+import { extractVideo } from '../../plugins/tasks/extract/video-features.ts';
+import { windowFrames } from '../../plugins/tasks/extract/windows.ts';
+import { ffmpeg, indexVideo, tempDir } from '../video/fixtures.ts';
+import { rowFrames, writeProbeModel } from './probe.ts';
+
+const FRAMES = 4;
+const SIZE = 16;
+const spatial = { size: SIZE, short_side: 24 };
+let tmp: ReturnType<typeof tempDir>;
+let probe: FeatureExtractor;
+
+beforeAll(async () => {
+  tmp = tempDir('extract-frames');
+  const path = join(tmp.dir, 'probe.onnx');
+  writeProbeModel(path, FRAMES, SIZE);
+  probe = createPlugin<FeatureExtractor>('model', 'onnx_backbone', {
+    path, generate_if_missing: false, frames: FRAMES, size: SIZE, short_side: 24, layout: 'NCTHW', mean: [0, 0, 0], std: [1, 1, 1], output_dim: 3 * FRAMES, device: 'cpu', threads: 1,
+  });
+  await probe.load();
+});
+afterAll(async () => {
+  await probe?.dispose();
+  tmp?.remove();
+});
+
+const rows = (f: { data: Float32Array; rows: number; dim: number }) => Array.from({ length: f.rows }, (_, i) => rowFrames(f.data.subarray(i * f.dim, (i + 1) * f.dim), FRAMES));
+
+describe('extractVideo', () => {
+  it('every window holds exactly its frames at the native rate, the last back-padded to end at the last frame', async () => {
+    const v = await VideoSource.open(indexVideo(tmp.dir, 'n30', 'mp4', 30, 22));
+    const f = await extractVideo(v, probe, spatial, { frames: FRAMES, stride: 4, fps: null }, 3);
+    expect(rows(f)).toEqual([[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11], [12, 13, 14, 15], [16, 17, 18, 19], [18, 19, 20, 21]]);
+    expect(Array.from(f.start)).toEqual([0, 4, 8, 12, 16, 18].map((i) => v.timestamps[i]));
+    expect(f.end[5]).toBeCloseTo(22 / 30, 9);
+    expect([f.rows, f.dim, f.fps, f.decodedFrames]).toEqual([6, 12, 30, 22]);
+  });
+
+  it('25 → 30 fps repeats frames and 60 → 30 drops them, exactly as resampleIndices says', async () => {
+    for (const [fps, n] of [[25, 50], [60, 120]] as const) {
+      const v = await VideoSource.open(indexVideo(tmp.dir, `r${fps}`, 'mkv', fps, n));
+      const f = await extractVideo(v, probe, spatial, { frames: FRAMES, stride: 3, fps: 30 }, 4);
+      const seq = Array.from({ length: 60 }, (_, k) => Math.floor((k / 30) * fps + 1e-9));
+      expect(rows(f)).toEqual(windowFrames(seq, FRAMES, 3));
+      expect(f.rows).toBe(Math.ceil((60 - FRAMES) / 3) + 1);
+    }
+  });
+
+  it('a video shorter than one window gives one window repeating its last frame', async () => {
+    const v = await VideoSource.open(indexVideo(tmp.dir, 'short', 'mp4', 30, 2));
+    const f = await extractVideo(v, probe, spatial, { frames: FRAMES, stride: 4, fps: null }, 8);
+    expect(rows(f)).toEqual([[0, 1, 1, 1]]);
+  });
+
+  it('equals the same windows read by seeking (getBatch) and the same extraction of a rotated file', async () => {
+    const path = indexVideo(tmp.dir, 'seek', 'mp4', 30, 90);
+    const v = await VideoSource.open(path, { maxGap: 2 });
+    const window = { frames: FRAMES, stride: 20, fps: null };
+    const f = await extractVideo(v, probe, spatial, window, 2);
+    const seq = Array.from({ length: 90 }, (_, i) => i);
+    const sought: number[][] = [];
+    for (const idx of windowFrames(seq, FRAMES, 20)) {
+      const clip = clipTensor(await v.getBatch(idx), spatial);
+      sought.push(rowFrames(await probe.extract(clip, 1), FRAMES));
+    }
+    expect(rows(f)).toEqual(sought);
+    expect(rows(f)).toEqual([[0, 1, 2, 3], [20, 21, 22, 23], [40, 41, 42, 43], [60, 61, 62, 63], [80, 81, 82, 83], [86, 87, 88, 89]]);
+
+    const rotated = join(tmp.dir, 'seek-rot.mp4');
+    ffmpeg(['-i', path, '-c', 'copy', '-metadata:s:v:0', 'rotate=90', rotated]);
+    const r = await VideoSource.open(rotated);
+    expect([r.width, r.height]).toEqual([24, 32]);
+    expect(rows(await extractVideo(r, probe, spatial, window, 2))).toEqual(rows(f));
+  });
+});
