@@ -16,7 +16,7 @@ import { CONFIG, JOB_CONTEXT, PLUGIN_CONFIG, REGISTRY } from '../../../core/plug
 import { writeFileAtomic } from '../../../core/run/atomic.ts';
 import { openSource } from '../../../core/video/index.ts';
 import { pluginAt } from '../plugin-nodes.ts';
-import { planExtraction, readSections } from './plan.ts';
+import { planExtraction, readSections, shardSweep } from './plan.ts';
 import { ExtractProgress } from './progress.ts';
 import { extractVideo, spatialOf } from './video-features.ts';
 import { completedUids, mergeFeatureFiles, writeVideoFeatures } from './writer.ts';
@@ -165,4 +165,5 @@ export const plugin = definePlugin({
   },
   create: ExtractFeaturesTask,
   check: checkExtraction,
+  expand: ({ config }) => shardSweep(config),
 });
