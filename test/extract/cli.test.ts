@@ -10,7 +10,7 @@ import { FeatureFile, loadHdf5 } from '../../plugins/datasets/formats/hdf5-featu
 import { projectJobs, type ProfileReport } from '../../plugins/tasks/extract/profile.ts';
 import { BIN, REPO } from '../helpers/project.ts';
 import { ffmpeg, indexVideo, tempDir } from '../video/fixtures.ts';
-import { probeOverrides, rowFrames, writeProbeModel } from './probe.ts';
+import { featureContents, probeOverrides, rowFrames, writeProbeModel } from './probe.ts';
 
 let tmp: ReturnType<typeof tempDir>;
 let base: string[];
@@ -44,15 +44,7 @@ function vidra(args: string[], watch?: (text: string, kill: (signal?: NodeJS.Sig
   });
 }
 
-/** Every dataset of an HDF5 file, read by the features reader that data=ego4d_features uses. */
-async function contents(path: string): Promise<Record<string, number[]>> {
-  const f = await FeatureFile.open(path);
-  try {
-    return Object.fromEntries([...f.keys].sort().map((k) => [k, Array.from(f.readAll(k))]));
-  } finally {
-    f.close();
-  }
-}
+const contents = featureContents;
 
 beforeAll(() => {
   tmp = tempDir('extract-cli');
@@ -217,7 +209,7 @@ describe('vidra run task=extract_features', () => {
 
 describe('projectJobs', () => {
   it('splits compute hours into array jobs within the target, each with a quarter of margin', () => {
-    expect(projectJobs(10, 4)).toEqual({ array_jobs: 3, time_limit_minutes: 250 });
-    expect(projectJobs(0.5, 4)).toEqual({ array_jobs: 1, time_limit_minutes: 38 });
+    expect(projectJobs(10, 4)).toEqual({ array_jobs: 3, max_minutes_per_shard: 200, time_limit_minutes: 250 });
+    expect(projectJobs(0.5, 4)).toEqual({ array_jobs: 1, max_minutes_per_shard: 30, time_limit_minutes: 38 });
   });
 });

@@ -8,8 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { FeatureFile } from '../../plugins/datasets/formats/hdf5-features.ts';
-import { probeOverrides, writeProbeModel } from '../extract/probe.ts';
+import { featureContents as features, probeOverrides, writeProbeModel } from '../extract/probe.ts';
 import { makeProject, REPO, removeProjects, type Project } from '../helpers/project.ts';
 import { indexVideo } from '../video/fixtures.ts';
 // @ts-expect-error plain JS helper, shared with bench/slurm.mjs
@@ -45,16 +44,6 @@ function slurmProject(): Project {
     'slurm-plugins.mjs': readFileSync(join(here, 'slurm-plugins.mjs'), 'utf8'),
     'conf/task/steps.yaml': '_target_: steps\nsteps: 3\nstep_s: 0\nneeds_file: null\nresume: null\n',
   });
-}
-
-/** Every dataset of an HDF5 features file, by uid. */
-async function features(path: string): Promise<Record<string, number[]>> {
-  const f = await FeatureFile.open(path);
-  try {
-    return Object.fromEntries([...f.keys].sort().map((k) => [k, Array.from(f.readAll(k))]));
-  } finally {
-    f.close();
-  }
 }
 
 const run = (p: Project, args: string[], killAfterMs = 150_000) => p.run(args, { env: cluster!.env, killAfterMs });
