@@ -38,6 +38,8 @@ export interface JobOptions {
   runDir?: string;
   /** More top-level entries of `.vidra/vidra.yaml` (the slurm launcher's `slurm: {job_id, ...}`). */
   meta?: Record<string, unknown>;
+  /** false: compose and validate only, without the inputs and the task's fit check (a sweep expanding a job). */
+  preflight?: boolean;
 }
 
 /** A job that is composed, resolved and validated, and knows its output directory; nothing written yet. */
@@ -156,7 +158,7 @@ export function prepareJob(job: JobSpec, options: JobOptions): PreparedJob {
     const names = registry.list('task').map((d) => d.name);
     throw new UsageError(`no task is configured: select one with task=<name> (tasks: ${names.join(', ')})`);
   }
-  preflight(plugins, config, registry);
+  if (options.preflight !== false) preflight(plugins, config, registry);
   return { config, outputDir, outputSubdir: subdir, task };
 }
 

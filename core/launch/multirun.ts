@@ -81,6 +81,12 @@ export async function multirun(overrides: string[], env: RunEnvironment, registr
       check: (jobOverrides) => {
         prepareJob({ num: 0, overrides: jobOverrides }, jobOptions('.'));
       },
+      expand: (jobOverrides) => {
+        const prepared = prepareJob({ num: 0, overrides: jobOverrides }, { ...jobOptions('.'), preflight: false });
+        const target = prepared.task.entries.get('_target_');
+        const values = target?.kind === 'value' ? registry.get(String(target.value), 'task').expand?.({ config: prepared.config }) : null;
+        return values ? expandOverrides(jobOverrides, values) : [jobOverrides];
+      },
       groupOptions: (group) => base.repo.options(group),
       launch: async (batch) => {
         // Interrupted while an earlier batch ran: start nothing more (the process is about to exit).
@@ -164,4 +170,13 @@ export function formatSummary(result: MultirunResult, cwd: string): string {
     `${result.jobs.length - failed} of ${result.jobs.length} jobs completed${result.sweepDir ? `; sweep directory: ${relative(cwd, result.sweepDir)}` : ''}`,
     ...(result.report ? [`report: ${relative(cwd, result.report)}`] : []),
   ].join('\n');
+}
+
+/** The jobs a task's `expand` values make of one job: each replaced key's override, value by value (cartesian). */
+function expandOverrides(job: string[], values: Record<string, string[]>): string[][] {
+  let jobs = [job];
+  for (const [key, list] of Object.entries(values)) {
+    jobs = jobs.flatMap((j) => list.map((v) => j.map((o) => (parseOverrideInternal(o).key === key ? `${key}=${v}` : o))));
+  }
+  return jobs;
 }

@@ -66,6 +66,8 @@ export interface SweepContext {
   check(overrides: string[]): void;
   /** Launches a batch of jobs (numbers continue across batches). */
   launch(jobs: string[][]): Promise<JobReturn[]>;
+  /** One job as the jobs its task expands it into (its plugin's `expand` hook), else itself. */
+  expand(overrides: string[]): string[][];
   /** Options of a config group, for `glob()`. */
   groupOptions(group: string): string[];
 }

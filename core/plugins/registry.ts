@@ -29,6 +29,12 @@ export interface PluginDefinition<T = unknown> {
    * prepared; it throws a UsageError naming the keys to change and the values that would fit.
    */
   check?: (job: { config: Config; params: Record<string, unknown>; registry: PluginRegistry }) => void;
+  /**
+   * A task's sweep values computed from its own config, when a multirun is expanded: the override keys it
+   * replaces and their values, each a job (extract_features' `schedule.shard=all` → one job per shard of
+   * its plan). null: the job stays as it is.
+   */
+  expand?: (job: { config: Config }) => Record<string, string[]> | null;
   /** A dataset whose samples are video clips, not features: a task runs them through model.backbone. */
   clips?: boolean;
   /** Where it was registered from (a module path), for error messages. */

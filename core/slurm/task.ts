@@ -6,6 +6,7 @@ import type { JobReturn, JobSpec } from '../plugins/interfaces.ts';
 import { createRegistry } from '../plugins/loader.ts';
 import type { PluginDefinition } from '../plugins/registry.ts';
 import { JobLogger } from '../run/logger.ts';
+import { onPreemptionSignal, saveForPreemption } from '../run/preemption.ts';
 import { onInterrupt } from '../run/signals.ts';
 import { SlurmFolder, type TaskRecord } from './folder.ts';
 import { FINAL_STATES, requeue, showJobSync } from './scontrol.ts';
@@ -48,13 +49,15 @@ export async function runSlurmTask(argv: readonly string[], builtins: readonly P
   let requeued = false;
   // USR1, signal_delay_s before the time limit: requeue while max_num_timeout allows, then Slurm's SIGTERM
   // stops the job (marked interrupted, resumable); else let the limit end it. A task Slurm preempts and
-  // requeues itself (PreemptMode=REQUEUE) comes back the same way: into its directory, resuming.
-  process.on('SIGUSR1', () => {
+  // requeues itself (PreemptMode=REQUEUE) comes back the same way: into its directory, resuming. The job
+  // saves first (the train task's checkpoint at its current step), since the requeue stops it.
+  onPreemptionSignal(async () => {
     const log = record.output_dir ? new JobLogger(record.output_dir, { console: true }) : null;
     if (restarts >= options.max_num_timeout) {
       log?.warn(`Slurm signalled the end of the time limit; no requeue left (max_num_timeout=${options.max_num_timeout})`);
       return;
     }
+    await saveForPreemption();
     try {
       save({ phase: 'requeued' });
       requeued = true;

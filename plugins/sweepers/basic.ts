@@ -24,7 +24,7 @@ export class BasicSweeper implements Sweeper {
     const fromParams = Object.entries(this.options.params)
       .filter(([key]) => !cliKeys.has(key.replace(/^[+~]+/, '')))
       .map(([key, value]) => `${key}=${value}`);
-    const jobs = expandSweep([...fromParams, ...overrides], { listGroupOptions: (g) => ctx.groupOptions(g) });
+    const jobs = expandSweep([...fromParams, ...overrides], { listGroupOptions: (g) => ctx.groupOptions(g) }).flatMap((job) => ctx.expand(job));
     for (const job of jobs) ctx.check(job);
     const size = this.options.max_batch_size > 0 ? this.options.max_batch_size : jobs.length;
     const results: JobReturn[] = [];

@@ -8,6 +8,7 @@ import type { LossModule, ModelModule } from '../../core/engine/modules.ts';
 import { LAST_CHECKPOINT, loadCheckpoint, saveCheckpoint, weightsFile } from '../../core/engine/safetensors.ts';
 import { NonFiniteLossError, TrainStepRunner } from '../../core/engine/train-step.ts';
 import { writeFileAtomic } from '../../core/run/atomic.ts';
+import { watchPreemption } from '../../core/run/preemption.ts';
 import { inject, injectable } from '../../core/plugins/di.ts';
 import type { JobContext, Task } from '../../core/plugins/interfaces.ts';
 import { definePlugin, type PluginRegistry } from '../../core/plugins/registry.ts';
@@ -196,58 +197,69 @@ export class TrainTask implements Task {
     const parameters = () => runner.parameters();
     await callbacks.fire('before_training', { step: runner.step, epoch: startEpoch, parameters });
 
-    for (let epoch = startEpoch; epoch < o.epochs && runner.step < totalSteps; epoch++) {
-      // The batches themselves come in order from `stream`; here they are only counted.
-      const numBatches = sampler.numBatches;
-      let b = epoch === startEpoch ? startBatch : 0;
-      for (; b < numBatches && runner.step < totalSteps; b += K) {
-        if (this.job.signal.aborted) throw new VidraError('interrupted');
-        const t0 = performance.now();
-        const count = Math.min(K, numBatches - b);
-        const read = await Promise.all(Array.from({ length: count }, () => stream.next()));
-        const inputs = Object.fromEntries(modelInputs.map((mi) => [mi.name, concatTyped(read.map((r) => pickInput(r, mi.name, modelInputs.length).data), (n) => new Float32Array(n))]));
-        const targets =
-          loss.targetKind === 'none'
-            ? undefined
-            : layout
-              ? concatTyped(read.map((r) => targetColumns(r, layout)), (n) => new BigInt64Array(n))
-              : targetArray(loss.targetKind, read.map((r) => r.targets[target]!.data));
-        const lrs = read.map((_, k) => lrAt(runner.step + k + 1));
-        const t1 = performance.now();
-        const losses = await runner.run({ inputs, targets, lrs }).catch((err: unknown) => {
-          // The diverging run's update was dropped: save the parameters it started from, where resuming continues.
-          if (!(err instanceof NonFiniteLossError)) throw err;
-          const file = saveCheckpoint(ckptDir, { params: runner.parameters(), optimizerState: runner.optimizerState(), step: runner.step, optimizer: o.nodes.optimizer, extra: { epoch, batch: b } });
-          throw new NonFiniteLossError(`${err.message} (the parameters of step ${runner.step}, the last good one, are saved in ${file}; task.resume=${this.job.outputDir} continues from there)`, err.step);
-        });
-        const t2 = performance.now();
-        dataMs += t1 - t0;
-        computeMs += t2 - t1;
-        for (const [k, l] of losses.entries()) {
-          const step = runner.step - K + k + 1;
-          if (step % o.log_every === 0 || step === totalSteps) emit({ step, epoch, loss: l, lr: lrs[k] });
-          await callbacks.fire('after_training_iteration', { step, epoch, loss: l, lr: lrs[k], parameters });
+    const preempt = watchPreemption();
+    try {
+      for (let epoch = startEpoch; epoch < o.epochs && runner.step < totalSteps; epoch++) {
+        // The batches themselves come in order from `stream`; here they are only counted.
+        const numBatches = sampler.numBatches;
+        let b = epoch === startEpoch ? startBatch : 0;
+        for (; b < numBatches && runner.step < totalSteps; b += K) {
+          if (preempt.requested) {
+            // SIGUSR1 (Slurm, before its time limit or a preemption): checkpoint this step, where a requeued run resumes.
+            saveCheckpoint(ckptDir, { params: runner.parameters(), optimizerState: runner.optimizerState(), step: runner.step, optimizer: o.nodes.optimizer, extra: { epoch, batch: b } });
+            log.info(`SIGUSR1: checkpoint of step ${runner.step} written to checkpoints/${weightsFile(LAST_CHECKPOINT)} (task.resume=${this.job.outputDir} continues from it)`);
+            preempt.saved();
+          }
+          if (this.job.signal.aborted) throw new VidraError('interrupted');
+          const t0 = performance.now();
+          const count = Math.min(K, numBatches - b);
+          const read = await Promise.all(Array.from({ length: count }, () => stream.next()));
+          const inputs = Object.fromEntries(modelInputs.map((mi) => [mi.name, concatTyped(read.map((r) => pickInput(r, mi.name, modelInputs.length).data), (n) => new Float32Array(n))]));
+          const targets =
+            loss.targetKind === 'none'
+              ? undefined
+              : layout
+                ? concatTyped(read.map((r) => targetColumns(r, layout)), (n) => new BigInt64Array(n))
+                : targetArray(loss.targetKind, read.map((r) => r.targets[target]!.data));
+          const lrs = read.map((_, k) => lrAt(runner.step + k + 1));
+          const t1 = performance.now();
+          const losses = await runner.run({ inputs, targets, lrs }).catch((err: unknown) => {
+            // The diverging run's update was dropped: save the parameters it started from, where resuming continues.
+            if (!(err instanceof NonFiniteLossError)) throw err;
+            const file = saveCheckpoint(ckptDir, { params: runner.parameters(), optimizerState: runner.optimizerState(), step: runner.step, optimizer: o.nodes.optimizer, extra: { epoch, batch: b } });
+            throw new NonFiniteLossError(`${err.message} (the parameters of step ${runner.step}, the last good one, are saved in ${file}; task.resume=${this.job.outputDir} continues from there)`, err.step);
+          });
+          const t2 = performance.now();
+          dataMs += t1 - t0;
+          computeMs += t2 - t1;
+          for (const [k, l] of losses.entries()) {
+            const step = runner.step - K + k + 1;
+            if (step % o.log_every === 0 || step === totalSteps) emit({ step, epoch, loss: l, lr: lrs[k] });
+            await callbacks.fire('after_training_iteration', { step, epoch, loss: l, lr: lrs[k], parameters });
+          }
+          progress.tick(runner.step, losses[losses.length - 1]!);
         }
-        progress.tick(runner.step, losses[losses.length - 1]!);
+        log.info(`epoch ${epoch}: data ${dataMs.toFixed(0)} ms, compute ${computeMs.toFixed(0)} ms`);
+        dataMs = computeMs = 0;
+        const isLast = epoch === o.epochs - 1 || runner.step >= totalSteps;
+        if (evalSet && o.metrics.length > 0 && ((epoch + 1) % o.eval_every === 0 || isLast)) {
+          last = await this.evaluate(model, runner, evalSet, train, plan, seed);
+          emit({ step: runner.step, epoch, split: o.eval_split, ...last });
+          log.info(`eval after epoch ${epoch}: ${Object.entries(last).map(([k, v]) => `${k}=${v.toFixed(4)}`).join(' ')}`);
+          await callbacks.fire('after_eval', { step: runner.step, epoch, values: last, split: o.eval_split, parameters });
+        }
+        // Where to continue: the next batch of this epoch when max_steps stopped it early, else the next epoch.
+        const next = b >= numBatches ? { epoch: epoch + 1, batch: 0 } : { epoch, batch: b };
+        const trainingState = () => ({ optimizerState: runner.optimizerState(), optimizer: o.nodes.optimizer, extra: next });
+        await callbacks.fire('after_training_epoch', { step: runner.step, epoch, last: isLast || callbacks.stopReason !== null, parameters, trainingState });
+        if (callbacks.stopReason !== null) {
+          log.info(`stopped after epoch ${epoch}: ${callbacks.stopReason}`);
+          emit({ step: runner.step, epoch, stopped: callbacks.stopReason });
+          break;
+        }
       }
-      log.info(`epoch ${epoch}: data ${dataMs.toFixed(0)} ms, compute ${computeMs.toFixed(0)} ms`);
-      dataMs = computeMs = 0;
-      const isLast = epoch === o.epochs - 1 || runner.step >= totalSteps;
-      if (evalSet && o.metrics.length > 0 && ((epoch + 1) % o.eval_every === 0 || isLast)) {
-        last = await this.evaluate(model, runner, evalSet, train, plan, seed);
-        emit({ step: runner.step, epoch, split: o.eval_split, ...last });
-        log.info(`eval after epoch ${epoch}: ${Object.entries(last).map(([k, v]) => `${k}=${v.toFixed(4)}`).join(' ')}`);
-        await callbacks.fire('after_eval', { step: runner.step, epoch, values: last, split: o.eval_split, parameters });
-      }
-      // Where to continue: the next batch of this epoch when max_steps stopped it early, else the next epoch.
-      const next = b >= numBatches ? { epoch: epoch + 1, batch: 0 } : { epoch, batch: b };
-      const trainingState = () => ({ optimizerState: runner.optimizerState(), optimizer: o.nodes.optimizer, extra: next });
-      await callbacks.fire('after_training_epoch', { step: runner.step, epoch, last: isLast || callbacks.stopReason !== null, parameters, trainingState });
-      if (callbacks.stopReason !== null) {
-        log.info(`stopped after epoch ${epoch}: ${callbacks.stopReason}`);
-        emit({ step: runner.step, epoch, stopped: callbacks.stopReason });
-        break;
-      }
+    } finally {
+      preempt.dispose();
     }
     progress.done();
     if (runner.step === firstStep && o.resume !== null) {

@@ -10,7 +10,7 @@ import { FeatureFile, loadHdf5 } from '../../plugins/datasets/formats/hdf5-featu
 import { projectJobs, type ProfileReport } from '../../plugins/tasks/extract/profile.ts';
 import { BIN, REPO } from '../helpers/project.ts';
 import { ffmpeg, indexVideo, tempDir } from '../video/fixtures.ts';
-import { probeOverrides, rowFrames, writeProbeModel } from './probe.ts';
+import { featureContents, probeOverrides, rowFrames, writeProbeModel } from './probe.ts';
 
 let tmp: ReturnType<typeof tempDir>;
 let base: string[];
@@ -44,15 +44,7 @@ function vidra(args: string[], watch?: (text: string, kill: (signal?: NodeJS.Sig
   });
 }
 
-/** Every dataset of an HDF5 file, read by the features reader that data=ego4d_features uses. */
-async function contents(path: string): Promise<Record<string, number[]>> {
-  const f = await FeatureFile.open(path);
-  try {
-    return Object.fromEntries([...f.keys].sort().map((k) => [k, Array.from(f.readAll(k))]));
-  } finally {
-    f.close();
-  }
-}
+const contents = featureContents;
 
 beforeAll(() => {
   tmp = tempDir('extract-cli');
@@ -122,6 +114,7 @@ describe('vidra run task=extract_features', () => {
       [['schedule.num_shards=2', 'schedule.shard=2'], 'schedule.shard=2 is out of range: the plan has 2 shards (0..1)'],
       [['schedule.max_minutes_per_shard=0.035', 'schedule.shard=0'], "video 'c' (estimated 0.04 min) alone exceeds schedule.max_minutes_per_shard=0.035; raise the limit"],
       [['schedule.shard=1'], 'schedule.shard=1 needs schedule.num_shards or schedule.max_minutes_per_shard'],
+      [['schedule.num_shards=2', 'schedule.shard=all'], 'schedule.shard=all runs each of the 2 shards as its own job: use it with -m (vidra run -m ... schedule.shard=all), or choose one shard (schedule.shard=0..1)'],
       [['window.frames=8'], 'window.frames=8 but model.backbone.frames=4: the backbone takes clips of 4 frames'],
     ];
     for (const [extra, message] of cases) {
@@ -172,6 +165,17 @@ describe('vidra run task=extract_features', () => {
     expect(await contents(join(tmp.dir, 'sharded.h5'))).toEqual(await contents(join(tmp.dir, 'all.h5')));
   }, 180_000);
 
+  it('-m schedule.shard=all expands to one job per shard of the plan', async () => {
+    const m = await vidra(['-m', ...base, 'io.uid_list=[a,c]', 'io.out_path=every.h5', 'schedule.num_shards=2', 'schedule.shard=all']);
+    expect(m.code).toBe(0);
+    expect(m.stdout + m.stderr).toMatch(/schedule\.shard=0[\s\S]*schedule\.shard=1/);
+    const files = [0, 1].map((k) => join(tmp.dir, `every.shard-${k}-of-2.h5`));
+    const whole = await contents(join(tmp.dir, 'all.h5'));
+    const got = Object.assign({}, ...(await Promise.all(files.map((f) => contents(f)))));
+    expect(got).toEqual({ a: whole.a, c: whole.c });
+    expect(existsSync(join(tmp.dir, 'every.shard-2-of-2.h5'))).toBe(false);
+  }, 120_000);
+
   it('task=profile times each stage, projects the whole list, and its profile.json prices shards', async () => {
     const r = await vidra([...base, 'task=profile', 'profile.num_videos=2', 'profile.target_hours=0.0000001']);
     expect(r.code).toBe(0);
@@ -190,6 +194,10 @@ describe('vidra run task=extract_features', () => {
     expect(profile.projection.compute_hours).toBeCloseTo((profile.projection.windows * profile.seconds_per_window) / 3600, 12);
     expect(profile.projection).toMatchObject(projectJobs(profile.projection.compute_hours, 0.0000001));
     expect(r.stdout).toMatch(new RegExp(`\\narray jobs \\(≤ 1e-7 h\\) +${profile.projection.array_jobs}\\n`));
+    const { max_minutes_per_shard: perShard, time_limit_minutes: limit } = profile.projection;
+    expect(r.stdout).toContain(
+      `shard settings (vidra run -m task=extract_features ...):\n  schedule.profile=${join(runDir.startsWith('/') ? '' : tmp.dir, runDir, 'profile.json')} schedule.max_minutes_per_shard=${perShard} schedule.shard=all vidra/launcher=slurm vidra.launcher.timeout_min=${limit}\n`,
+    );
 
     const p = join(tmp.dir, 'profile.json');
     writeFileSync(p, JSON.stringify({ ...profile, seconds_per_window: 1 }));
@@ -201,7 +209,7 @@ describe('vidra run task=extract_features', () => {
 
 describe('projectJobs', () => {
   it('splits compute hours into array jobs within the target, each with a quarter of margin', () => {
-    expect(projectJobs(10, 4)).toEqual({ array_jobs: 3, time_limit_minutes: 250 });
-    expect(projectJobs(0.5, 4)).toEqual({ array_jobs: 1, time_limit_minutes: 38 });
+    expect(projectJobs(10, 4)).toEqual({ array_jobs: 3, max_minutes_per_shard: 200, time_limit_minutes: 250 });
+    expect(projectJobs(0.5, 4)).toEqual({ array_jobs: 1, max_minutes_per_shard: 30, time_limit_minutes: 38 });
   });
 });

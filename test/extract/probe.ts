@@ -3,6 +3,7 @@
 // lossless index-encoding videos (test/video/fixtures.ts).
 import { writeFileSync } from 'node:fs';
 import { Graph } from '../../core/engine/graph.ts';
+import { FeatureFile } from '../../plugins/datasets/formats/hdf5-features.ts';
 import { toOnnxModel } from '../../core/engine/onnx-export.ts';
 
 /** [N, 3, T, S, S] → [N, 3·T]: row = R means of the T frames, then G, then B (values in [0, 1]). */
@@ -32,3 +33,13 @@ export const probeOverrides = (path: string, frames: number, size = 16) => [
 
 /** The frame indices a probe row holds (R channel × 255). */
 export const rowFrames = (row: Float32Array, frames: number) => Array.from(row.subarray(0, frames), (v) => Math.round(v * 255));
+
+/** Every dataset of an HDF5 features file by uid, read by the features reader that data=ego4d_features uses. */
+export async function featureContents(path: string): Promise<Record<string, number[]>> {
+  const f = await FeatureFile.open(path);
+  try {
+    return Object.fromEntries([...f.keys].sort().map((k) => [k, Array.from(f.readAll(k))]));
+  } finally {
+    f.close();
+  }
+}

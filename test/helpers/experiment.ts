@@ -1,6 +1,6 @@
 // Runs the real CLI on the repository's own conf/ in a scratch directory: how the experiment tests run
 // the bundled experiments end to end (synthetic data is generated into the scratch dir's .cache once).
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +8,8 @@ import { BIN, REPO } from './project.ts';
 
 export interface ExperimentDir {
   dir: string;
-  vidra(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }>;
+  /** `watch` sees stdout + stderr as they grow, with the process (to signal it). */
+  vidra(args: string[], watch?: (text: string, child: ChildProcess) => void): Promise<{ code: number | null; stdout: string; stderr: string }>;
   read(path: string): string;
 }
 
@@ -16,13 +17,19 @@ export function experimentDir(prefix: string): ExperimentDir {
   const dir = mkdtempSync(join(tmpdir(), `vidra-${prefix}-`));
   return {
     dir,
-    vidra: (args) =>
+    vidra: (args, watch) =>
       new Promise((resolve) => {
         const child = spawn(process.execPath, [BIN, 'run', '-cp', join(REPO, 'conf'), ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
         let stdout = '';
         let stderr = '';
-        child.stdout.on('data', (d) => (stdout += d));
-        child.stderr.on('data', (d) => (stderr += d));
+        child.stdout.on('data', (d) => {
+          stdout += d;
+          watch?.(stdout + stderr, child);
+        });
+        child.stderr.on('data', (d) => {
+          stderr += d;
+          watch?.(stdout + stderr, child);
+        });
         child.on('close', (code) => resolve({ code, stdout, stderr }));
       }),
     read: (p) => readFileSync(join(dir, p), 'utf8'),

@@ -3,12 +3,14 @@
 // --detach / vidra status / vidra resubmit, Ctrl-C. Skipped, with the reason in its name, where Slurm
 // cannot start (not root, no apt).
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { makeProject, removeProjects, type Project } from '../helpers/project.ts';
+import { featureContents as features, probeOverrides, writeProbeModel } from '../extract/probe.ts';
+import { makeProject, REPO, removeProjects, type Project } from '../helpers/project.ts';
+import { indexVideo } from '../video/fixtures.ts';
 // @ts-expect-error plain JS helper, shared with bench/slurm.mjs
 import { startCluster } from './cluster.mjs';
 
@@ -236,6 +238,30 @@ describe('vidra/launcher=slurm settings are checked before anything is submitted
     expect(none).toMatchObject({ code: 2, stderr: `Error: no sweep directory given; usage: vidra status <sweep dir>\n${HINT}` });
     expect(two).toMatchObject({ code: 2, stderr: `Error: one sweep directory, not 2; usage: vidra resubmit <sweep dir> [--failed] [--detach]\n${HINT}` });
     expect(flag).toMatchObject({ code: 2, stderr: `Error: unknown flag '--all' (argument 2); usage: vidra resubmit <sweep dir> [--failed] [--detach]\n${HINT}` });
+  });
+
+  test('task=extract_features with schedule.shard=all: one array of the packed shards, merged, equals one local run', { timeout: 120_000 }, async () => {
+    const p = slurmProject();
+    writeProbeModel(p.path('probe.onnx'), 4, 16);
+    mkdirSync(p.path('videos'));
+    // Priced by duration (s): c 2.33, b 1.67, a 1.33, d 1.0; at most 2.4 s a shard: first-fit decreasing
+    // packs [c], [b], [a, d].
+    for (const [name, n] of [['a', 40], ['b', 50], ['c', 70], ['d', 30]] as const) indexVideo(p.path('videos'), name, 'mp4', 30, n);
+    const extract = ['-cp', join(REPO, 'conf'), ...probeOverrides(p.path('probe.onnx'), 4), 'task=extract_features', 'io.video_dir=videos', 'window.stride=4'];
+    const plan = ['io.out_path=slurm.h5', 'schedule.max_minutes_per_shard=0.04'];
+    const [local, r] = await Promise.all([
+      run(p, ['run', ...extract, 'io.out_path=local.h5']),
+      run(p, ['run', '-m', ...extract, ...plan, 'schedule.shard=all', 'vidra/launcher=slurm', 'vidra.launcher.poll_interval_s=0.3', 'vidra.sweep.dir=runs/x']),
+    ]);
+    expect(local.code).toBe(0);
+    expect(r.code).toBe(0);
+    expect(p.json<Summary>('runs/x/summary.json').jobs.map((j) => [j.status, j.overrides.find((o) => o.startsWith('schedule.shard='))])).toEqual([0, 1, 2].map((k) => ['completed', `schedule.shard=${k}`]));
+    expect(p.json<Array<{ nums: number[] }>>('runs/x/.slurm/arrays.json').map((a) => a.nums)).toEqual([[0, 1, 2]]);
+    const uids = async (f: string) => Object.keys(await features(p.path(f)));
+    expect(await Promise.all([0, 1, 2].map((k) => uids(`slurm.shard-${k}-of-3.h5`)))).toEqual([['c'], ['b'], ['a', 'd']]);
+    const merged = await run(p, ['run', ...extract, ...plan, 'schedule.merge=true']);
+    expect(merged.code).toBe(0);
+    expect(await features(p.path('slurm.h5'))).toEqual(await features(p.path('local.h5')));
   });
 
   test('without the Slurm commands: one error naming them, exit 2', async () => {

@@ -54,6 +54,30 @@ describe('the default experiment trains a long-tailed head on synthetic features
     expect(read('runs/resumed/metrics.json')).toBe(read('runs/straight/metrics.json'));
   });
 
+  it('on SIGUSR1 (Slurm, before its time limit) checkpoints the current step, from which task.resume continues', { timeout: T }, async () => {
+    // A long run (900 steps), signalled once training is under way, then killed: its checkpoint is the one a run
+    // stopped at that step by task.max_steps writes (same schedule length), byte for byte.
+    const long = ['task.epochs=100', 'task.eval_every=1000', 'scheduler.total_steps=900'];
+    let signalled = false;
+    const killed = await vidra(['vidra.run.dir=runs/usr1', ...long], (text, child) => {
+      if (!signalled && text.includes('step 20/900')) child.kill('SIGUSR1'), (signalled = true);
+      if (text.includes('SIGUSR1: checkpoint of step')) child.kill('SIGKILL');
+    });
+    expect(killed.code, killed.stderr + killed.stdout).toBe(null);
+    const line = /SIGUSR1: checkpoint of step (\d+) written to checkpoints\/last\.safetensors \(task\.resume=(\S+) continues from it\)/.exec(killed.stdout + killed.stderr);
+    expect(line?.[2]).toBe(join(dir, 'runs/usr1'));
+    const step = Number(line![1]);
+    expect(step).toBeGreaterThanOrEqual(20);
+    expect(step).toBeLessThan(900);
+    const stopped = await vidra(['vidra.run.dir=runs/at-step', ...long, `task.max_steps=${step}`]);
+    expect(stopped.code, stopped.stderr).toBe(0);
+    for (const f of ['last.safetensors', 'last.optim.safetensors']) expect(readFileSync(join(dir, 'runs/usr1/checkpoints', f)).equals(readFileSync(join(dir, 'runs/at-step/checkpoints', f)))).toBe(true);
+    const resumed = await vidra(['vidra.run.dir=runs/usr1-resumed', ...long, 'task.max_steps=' + (step + 5), 'task.resume=runs/usr1']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(read('runs/usr1-resumed/job.log')).toContain(`resumed from ${join(dir, 'runs/usr1/checkpoints')} at step ${step} `);
+    expect(JSON.parse(read('runs/usr1-resumed/metrics.json')).step).toBe(step + 5);
+  });
+
   it('says what to fix', { timeout: T }, async () => {
     const r = await vidra(['vidra.run.dir=runs/bad', 'engine.steps_per_run=2']);
     expect(r.code).toBe(1);

@@ -17,7 +17,7 @@ import { writeFileAtomic } from '../../../core/run/atomic.ts';
 import { openSource } from '../../../core/video/index.ts';
 import { ensureEgo4dVideos } from '../../datasets/ego4d-videos.ts';
 import { pluginAt } from '../plugin-nodes.ts';
-import { planExtraction, readSections } from './plan.ts';
+import { planExtraction, readSections, shardSweep } from './plan.ts';
 import { ExtractProgress } from './progress.ts';
 import { extractVideo, spatialOf } from './video-features.ts';
 import { completedUids, mergeFeatureFiles, writeVideoFeatures } from './writer.ts';
@@ -168,4 +168,5 @@ export const plugin = definePlugin({
   },
   create: ExtractFeaturesTask,
   check: checkExtraction,
+  expand: ({ config }) => shardSweep(config),
 });

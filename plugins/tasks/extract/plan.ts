@@ -26,7 +26,8 @@ export interface WindowConfig {
 
 export interface ScheduleOptions {
   num_shards: number | null;
-  shard: number | null;
+  /** 'all': every shard, each its own job of a multirun (the task's sweep expansion). */
+  shard: number | 'all' | null;
   max_minutes_per_shard: number | null;
   /** A profile.json (task=profile) whose seconds_per_window prices each video; null: its duration. */
   profile: string | null;
@@ -90,7 +91,14 @@ function profileCost(path: string): number {
   return v;
 }
 
-export function planExtraction(config: Config): ExtractionPlan {
+/** `schedule.shard=all` in a multirun: one job per shard of the plan (the sweep knows their number before submitting). */
+export function shardSweep(config: Config): Record<string, string[]> | null {
+  if (readSections(config).schedule.shard !== 'all') return null;
+  const { shards } = planExtraction(config, { allShards: true });
+  return { 'schedule.shard': shards.map((_, k) => String(k)) };
+}
+
+export function planExtraction(config: Config, options: { allShards?: boolean } = {}): ExtractionPlan {
   const { io, window, schedule, seed } = readSections(config);
   const videos = listVideos(io, seed);
   const outPath = resolve(io.out_path);
@@ -116,8 +124,11 @@ export function planExtraction(config: Config): ExtractionPlan {
     throw err;
   }
   const shardFiles = shards.map((_, k) => shardPath(outPath, k, shards.length));
-  if (schedule.merge) return { videos, outPath, shardFiles, shards, shard: null };
+  if (schedule.merge || options.allShards) return { videos, outPath, shardFiles, shards, shard: null };
   if (schedule.shard === null) throw new UsageError(`schedule.shard: choose one of the ${shards.length} shards (schedule.shard=0..${shards.length - 1}, or 'schedule.shard=range(0,${shards.length})' with -m), or schedule.merge=true to merge them`);
+  if (schedule.shard === 'all') {
+    throw new UsageError(`schedule.shard=all runs each of the ${shards.length} shards as its own job: use it with -m (vidra run -m ... schedule.shard=all), or choose one shard (schedule.shard=0..${shards.length - 1})`);
+  }
   if (!(Number.isInteger(schedule.shard) && schedule.shard >= 0 && schedule.shard < shards.length)) {
     throw new UsageError(`schedule.shard=${schedule.shard} is out of range: the plan has ${shards.length} shard${shards.length > 1 ? 's' : ''} (0..${shards.length - 1})`);
   }

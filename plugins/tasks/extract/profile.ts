@@ -40,13 +40,22 @@ export interface ProfileReport {
   seconds_per_window: number;
   clips_per_second: number;
   realtime_factor: number;
-  projection: { videos: number; video_hours: number; windows: number; compute_hours: number; target_hours: number; array_jobs: number; time_limit_minutes: number };
+  projection: { videos: number; video_hours: number; windows: number; compute_hours: number; target_hours: number; array_jobs: number; max_minutes_per_shard: number; time_limit_minutes: number };
 }
 
-/** Array jobs to finish `computeHours` within `targetHours`, each given its share plus a quarter as margin. */
-export function projectJobs(computeHours: number, targetHours: number): { array_jobs: number; time_limit_minutes: number } {
+/**
+ * Array jobs to finish `computeHours` within `targetHours`: each job's share (the shard budget,
+ * schedule.max_minutes_per_shard) and its time limit, the share plus a quarter as margin.
+ */
+export function projectJobs(computeHours: number, targetHours: number): { array_jobs: number; max_minutes_per_shard: number; time_limit_minutes: number } {
   const jobs = Math.max(1, Math.ceil(computeHours / targetHours));
-  return { array_jobs: jobs, time_limit_minutes: Math.max(1, Math.ceil(((computeHours / jobs) * 60 * 5) / 4)) };
+  const share = (computeHours / jobs) * 60;
+  return { array_jobs: jobs, max_minutes_per_shard: Math.max(1, Math.ceil(share)), time_limit_minutes: Math.max(1, Math.ceil((share * 5) / 4)) };
+}
+
+/** The overrides that run the projected extraction as one Slurm array (packed by this profile). */
+export function shardSettings(r: ProfileReport, profilePath: string): string {
+  return `schedule.profile=${profilePath} schedule.max_minutes_per_shard=${r.projection.max_minutes_per_shard} schedule.shard=all vidra/launcher=slurm vidra.launcher.timeout_min=${r.projection.time_limit_minutes}`;
 }
 
 @injectable()
@@ -112,8 +121,9 @@ export class ProfileTask implements Task {
       realtime_factor: videoSeconds / Math.max(seconds, 1e-9),
       projection: { videos: all.length, video_hours: totalSeconds / 3600, windows: totalWindows, compute_hours: computeHours, target_hours: p.target_hours, ...projectJobs(computeHours, p.target_hours) },
     };
-    writeFileAtomic(join(this.job.outputDir, 'profile.json'), `${JSON.stringify(report, null, 2)}\n`);
-    process.stdout.write(profileTable(report));
+    const profilePath = join(this.job.outputDir, 'profile.json');
+    writeFileAtomic(profilePath, `${JSON.stringify(report, null, 2)}\n`);
+    process.stdout.write(`${profileTable(report)}shard settings (vidra run -m task=extract_features ...):\n  ${shardSettings(report, profilePath)}\n`);
     return { clips_per_second: report.clips_per_second, realtime_factor: report.realtime_factor, compute_hours: computeHours, array_jobs: report.projection.array_jobs };
   }
 }
@@ -131,6 +141,7 @@ export function profileTable(r: ProfileReport): string {
     ['input hours', r.projection.video_hours.toFixed(2)],
     ['compute hours', r.projection.compute_hours.toFixed(2)],
     [`array jobs (≤ ${r.projection.target_hours} h)`, String(r.projection.array_jobs)],
+    ['minutes per shard', String(r.projection.max_minutes_per_shard)],
     ['time limit per job (min)', String(r.projection.time_limit_minutes)],
   ];
   const w = Math.max(...rows.map(([k]) => k.length));
