@@ -58,7 +58,11 @@ export function configSchemas(repo: ConfigRepository, registry: PluginRegistry):
 function groupKind(repo: ConfigRepository, registry: PluginRegistry, group: string): PluginKind | null {
   const kinds = new Set<PluginKind>();
   for (const option of repo.options(group)) {
-    const target = repo.load(`${group}/${option}`)?.node.entries.get('_target_');
+    const entries = repo.load(`${group}/${option}`)?.node.entries;
+    const target = entries?.get('_target_');
+    // An option without a node of its own (`# @package _global_` with a defaults list, as task=extract_features)
+    // composes elsewhere: it does not decide the group's kind.
+    if (target === undefined && entries?.has('defaults')) continue;
     if (target?.kind !== 'value' || typeof target.value !== 'string') return null;
     try {
       kinds.add(registry.get(target.value).kind);
@@ -81,8 +85,13 @@ function pluginGroupSchema(group: string, kind: PluginKind, registry: PluginRegi
     $schema: DRAFT,
     title: `config group ${group}: a${/^[aeiou]/.test(kind) ? 'n' : ''} ${kind} plugin`,
     type: 'object',
-    required: ['_target_'],
+    // A plugin node, or an option that places its values elsewhere through its defaults list.
+    anyOf: [
+      { properties: { _target_: {} }, required: ['_target_'] },
+      { properties: { defaults: {} }, required: ['defaults'] },
+    ],
     properties: {
+      defaults: DEFAULTS,
       _target_: { enum: defs.flatMap((d) => (isShared(registry, d.name) ? names(d.name) : [d.name])), description: `the ${kind} plugin: ${defs.map((d) => `${d.name} (${d.description})`).join('; ')}` },
     },
     allOf: defs.map((d) => ({
