@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { resolveBinary } from '../../core/video/index.ts';
 import { mulberry32 } from '../../core/random.ts';
+import { ProgressBar } from '../../core/run/progress.ts';
 
 const run = promisify(execFile);
 
@@ -69,6 +70,8 @@ export async function writeMovingShapes(dir: string, o: MovingShapesOptions): Pr
   const u = mulberry32(o.seed);
   mkdirSync(join(dir, 'videos'), { recursive: true });
   writeFileSync(join(dir, 'classes.txt'), `${MOVING_SHAPES_CLASSES.join('\n')}\n`);
+  const bar = new ProgressBar('generate moving_shapes', (o.perClass.train + o.perClass.val) * MOVING_SHAPES_CLASSES.length, undefined, { unit: 'videos' });
+  let made = 0;
   for (const split of ['train', 'val'] as const) {
     const clips: Clip[] = [];
     for (let i = 0; i < o.perClass[split]; i++) {
@@ -81,7 +84,9 @@ export async function writeMovingShapes(dir: string, o: MovingShapesOptions): Pr
           run(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', c.filter, '-frames:v', String(o.frames), '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '18', '-pix_fmt', 'yuv420p', '-y', join(dir, 'videos', `${c.name}.mp4`)]),
         ),
       );
+      bar.update((made += clips.slice(k, k + 2).length));
     }
+    if (split === 'val') bar.done();
     writeFileSync(join(dir, `${split}.csv`), `path,label\n${clips.map((c) => `videos/${c.name}.mp4,${MOVING_SHAPES_CLASSES[c.label]}`).join('\n')}\n`);
   }
 }

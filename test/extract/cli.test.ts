@@ -70,7 +70,7 @@ describe('vidra run task=extract_features', () => {
   it('writes one dataset per uid with its attributes, readable by the features reader, with exact frames', async () => {
     const r = await vidra([...base, 'io.out_path=all.h5']);
     expect(r.stdout).toContain('features of 5 videos (59 windows) written to');
-    expect(r.stdout).toMatch(/\[5\/5\] e: 8 windows, [\d.]+ windows\/s, decode \d+ fps, ETA 0:00:00/);
+    expect(r.stdout).toMatch(/^videos 5\/5 e: 8 windows, [\d.]+ windows\/s, decode \d+ fps \([\d.]+ videos\/s, ETA 0:00\)$/m);
     expect(r.code).toBe(0);
     const f = await FeatureFile.open(join(tmp.dir, 'all.h5'));
     try {
@@ -135,7 +135,7 @@ describe('vidra run task=extract_features', () => {
 
   it('killed mid-extraction, a rerun skips the finished videos and gives the same file as one run', async () => {
     const killed = await vidra([...base, 'io.out_path=resume.h5', 'task.batch_size=1'], (text, kill) => {
-      if (text.includes('[2/5]')) kill();
+      if (text.includes('videos 2/5 ')) kill();
     });
     expect(killed.code).toBe(null);
     const partial = Object.keys(await contents(join(tmp.dir, 'resume.h5')));
@@ -147,7 +147,7 @@ describe('vidra run task=extract_features', () => {
     expect(await contents(join(tmp.dir, 'resume.h5'))).toEqual(await contents(join(tmp.dir, 'all.h5')));
     // Ctrl-C mid-video: the run is marked interrupted and the file holds whole videos only.
     const interrupted = await vidra([...base, 'io.out_path=sigint.h5', 'task.batch_size=1'], (text, kill) => {
-      if (text.includes('[1/5]')) kill('SIGINT');
+      if (text.includes('videos 1/5 ')) kill('SIGINT');
     });
     const runDir = /run directory: (\S+)/.exec(interrupted.stdout + interrupted.stderr)![1]!;
     expect(JSON.parse(readFileSync(join(runDir, 'status.json'), 'utf8')).status).toBe('interrupted');
