@@ -70,6 +70,17 @@ describe('vidra run on a terminal', () => {
     expect(r.out).toMatch(/\r\x1b\[K\[#{24}\] jobs 2\/2 done, 1 failed \(\d+\.\d jobs\/s, ETA 0:00\)\n/);
     expect(r.out).toContain('1 of 2 jobs completed; sweep directory: runs/multirun/');
   });
+
+  it('local_parallel: the bar counts each job as its worker reports it, before the next job starts', { timeout: T }, async () => {
+    const p = makeProject();
+    const r = await onTty(['run', '-m', 'vidra/launcher=local_parallel', 'vidra.launcher.n_jobs=2', 'seed=1,2,3'], p.dir);
+    expect(r.code, r.out).toBe(0);
+    const first = r.out.search(/\] jobs 1\/3 done, 0 failed/);
+    expect(first).toBeGreaterThan(0);
+    // Job 2 waits for a free worker: it starts only after a job has ended (and been counted).
+    expect(first).toBeLessThan(r.out.indexOf('[job 2] run directory'));
+    expect(r.out).toMatch(/\r\x1b\[K\[#{24}\] jobs 3\/3 done, 0 failed \(\d+\.\d jobs\/s, ETA 0:00\)\n/);
+  });
 });
 
 describe('--quiet and --verbose', () => {
