@@ -15,6 +15,8 @@ export interface RunArgs {
   configPath: string | null;
   configDirs: string[];
   help: boolean;
+  quiet: boolean;
+  verbose: boolean;
   overrides: string[];
 }
 
@@ -29,6 +31,8 @@ export const RUN_FLAGS: Array<{ names: string[]; value?: string; choices?: reado
   { names: ['-cn', '--config-name'], value: 'NAME', help: 'the primary config (default: config, or the project settings)' },
   { names: ['-cp', '--config-path'], value: 'DIR', help: 'replace the primary config directory (absolute or relative to the cwd)' },
   { names: ['-cd', '--config-dir'], value: 'DIR', help: 'add a directory to the config search path' },
+  { names: ['-q', '--quiet'], help: 'print only errors and the final result line (no progress)' },
+  { names: ['-v', '--verbose'], help: 'print debug lines too' },
   { names: ['-h', '--help'], help: 'show this help, with the config groups and plugins' },
 ];
 
@@ -46,6 +50,8 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
     configPath: null,
     configDirs: [],
     help: false,
+    quiet: false,
+    verbose: false,
     overrides: [],
   };
   for (let i = 0; i < argv.length; i++) {
@@ -103,6 +109,12 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
       case '--config-dir':
         out.configDirs.push(takeValue()!);
         break;
+      case '--quiet':
+        out.quiet = true;
+        break;
+      case '--verbose':
+        out.verbose = true;
+        break;
       case '--help':
         out.help = true;
         break;
@@ -110,6 +122,7 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
   }
   const modes = [out.multirun && '--multirun', out.cfg && '--cfg', out.info && '--info'].filter(Boolean);
   if (modes.length > 1) throw new UsageError(`only one of --multirun, --cfg and --info at a time (got ${modes.join(' and ')})`);
+  if (out.quiet && out.verbose) throw new UsageError('--quiet and --verbose contradict each other: give one');
   if (out.detach && !out.multirun) throw new UsageError('--detach goes with --multirun (and vidra/launcher=slurm)');
   if ((out.resolve || out.package) && !out.cfg) throw new UsageError('--resolve and --package go with --cfg');
   return out;

@@ -5,7 +5,7 @@ import { checkRerunOverrides, compositionFor, makeEnvironment } from '../launch/
 import { findMetadataDir, recordedVidra } from '../run/metadata.ts';
 import { parseRunArgs, RUN_FLAGS } from './args.ts';
 import { flagLine } from './help.ts';
-import { cliContext, launch, show, withDetach, type BuiltinsLoader } from './run.ts';
+import { applyConsoleFlags, cliContext, launch, show, withDetach, type BuiltinsLoader } from './run.ts';
 
 const USAGE = 'usage: vidra rerun <run dir> [flags] [overrides...]';
 
@@ -19,6 +19,7 @@ const CONFIG_FLAGS = ['--config-name', '--config-path', '--config-dir'];
  */
 export async function rerunCommand(argv: string[], builtins: BuiltinsLoader): Promise<number> {
   const args = parseRunArgs(argv);
+  applyConsoleFlags(args);
   if (args.help) {
     process.stdout.write(`${USAGE}\n\nThe flags of 'vidra run' (vidra run --help), except ${CONFIG_FLAGS.join(', ')}:\n${flagLines()}\n`);
     return 0;

@@ -8,6 +8,7 @@ import { DictNode } from '../config/node.ts';
 import { toYaml } from '../config/yaml-emit.ts';
 import { makeEnvironment, type RunEnvironment } from '../launch/environment.ts';
 import type { PluginDefinition } from '../plugins/registry.ts';
+import { consoleLevel, setConsoleLevel } from '../run/progress.ts';
 import { loadSettings } from '../settings.ts';
 import { parseRunArgs, type RunArgs } from './args.ts';
 import { formatHelp } from './help.ts';
@@ -49,6 +50,7 @@ export type BuiltinsLoader = () => Promise<readonly PluginDefinition[]>;
 
 export async function runCommand(argv: string[], builtins: BuiltinsLoader): Promise<number> {
   const args = parseRunArgs(argv);
+  applyConsoleFlags(args);
   const ctx = await cliContext(args);
   if (args.help) {
     const { createRegistry } = await import('../plugins/loader.ts');
@@ -61,6 +63,11 @@ export async function runCommand(argv: string[], builtins: BuiltinsLoader): Prom
   }
   const env = makeEnvironment({ ...ctx, argv: process.argv.slice(1) });
   return launch(withDetach(args.overrides, args.detach), args.multirun, env, builtins);
+}
+
+/** `--quiet` / `--verbose`: the console level of the jobs' loggers and progress (core/run/progress.ts). */
+export function applyConsoleFlags(args: Pick<RunArgs, 'quiet' | 'verbose'>): void {
+  if (args.quiet || args.verbose) setConsoleLevel(args.quiet ? 'quiet' : 'verbose');
 }
 
 /** `--detach` is `vidra.launcher.wait=false` (a launcher that runs jobs elsewhere, as slurm, then returns at once). */
@@ -93,7 +100,7 @@ export async function launch(overrides: string[], multirun: boolean, env: RunEnv
       process.stdout.write(`submitted ${result.jobs.length} jobs; sweep directory: ${where}\nfollow them with: vidra status ${where}\n`);
       return 0;
     }
-    process.stdout.write(`${formatSummary(result, env.cwd)}\n`);
+    process.stdout.write(`${formatSummary(result, env.cwd, consoleLevel() !== 'quiet')}\n`);
     return result.jobs.every((j) => j.status === 'completed') ? 0 : 1;
   }
   const options = { env, registry, mode: 'RUN' as const };

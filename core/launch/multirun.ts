@@ -12,6 +12,7 @@ import type { PluginRegistry } from '../plugins/registry.ts';
 import { REGISTRY } from '../plugins/tokens.ts';
 import { validateAll } from '../plugins/validate.ts';
 import { writeFileAtomic } from '../run/atomic.ts';
+import { ProgressBar, progressStyle } from '../run/progress.ts';
 import { createOutputDir } from '../run/run-dir.ts';
 import { onInterrupt } from '../run/signals.ts';
 import { isVidraOverride } from '../compose/compose.ts';
@@ -75,6 +76,22 @@ export async function multirun(overrides: string[], env: RunEnvironment, registr
     interrupted = true;
   });
   const jobOptions = (dir: string) => ({ env, registry, mode: 'MULTIRUN' as const, sweepDir: dir });
+  // Jobs done/failed with an ETA; the total grows with each batch the sweeper launches. While the sweep's
+  // bar owns the terminal, its jobs (and forked workers, by the environment) report in plain lines.
+  let bar: ProgressBar | null = null;
+  let ended = 0;
+  let failed = 0;
+  const counted = new Set<number>();
+  const jobEnded = (ret: JobReturn) => {
+    if (counted.has(ret.num)) return;
+    counted.add(ret.num);
+    ended++;
+    if (ret.status !== 'completed') failed++;
+    bar?.update(ended, `done, ${failed} failed`);
+  };
+  const style = progressStyle();
+  const savedStyle = process.env.VIDRA_PROGRESS;
+  if (style === 'bar') process.env.VIDRA_PROGRESS = 'lines';
 
   try {
     const jobs = await sweeper.sweep(overrides, {
@@ -97,11 +114,13 @@ export async function multirun(overrides: string[], env: RunEnvironment, registr
         }
         const dir = sweepDir;
         const specs: JobSpec[] = batch.map((o) => ({ num: nextNum++, overrides: o }));
+        bar = new ProgressBar('jobs', nextNum, undefined, { unit: 'jobs', style });
         for (const s of specs) results.set(s.num, { num: s.num, overrides: s.overrides, status: 'not_started', outputDir: null });
         const ctx: LaunchContext = {
           sweepDir: dir,
           environment: env,
           signal: abort.signal,
+          jobEnded,
           jobStarted: (num, outputDir) => {
             const entry = results.get(num);
             if (!entry) return;
@@ -123,11 +142,16 @@ export async function multirun(overrides: string[], env: RunEnvironment, registr
               ret = { ...entry, status: 'failed', error: (err as Error).message };
             }
             results.set(job.num, ret);
+            jobEnded(ret);
             return ret;
           },
         };
         const returns = await launcher.launch(specs, ctx);
-        for (const r of returns) results.set(r.num, r);
+        for (const r of returns) {
+          results.set(r.num, r);
+          if (r.status !== 'pending') jobEnded(r);
+        }
+        bar.done();
         writeSummary();
         return returns;
       },
@@ -138,6 +162,8 @@ export async function multirun(overrides: string[], env: RunEnvironment, registr
     return { sweepDir, jobs, report };
   } finally {
     dispose();
+    if (savedStyle === undefined) delete process.env.VIDRA_PROGRESS;
+    else process.env.VIDRA_PROGRESS = savedStyle;
   }
 }
 
@@ -151,7 +177,7 @@ function reportSetting(vidra: DictNode): boolean {
 }
 
 /** The end-of-sweep table: one row per job. */
-export function formatSummary(result: MultirunResult, cwd: string): string {
+export function formatSummary(result: MultirunResult, cwd: string, table = true): string {
   const rows = result.jobs.map((j) => [
     String(j.num),
     j.status,
@@ -164,9 +190,7 @@ export function formatSummary(result: MultirunResult, cwd: string): string {
   const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
   const failed = result.jobs.filter((j) => j.status !== 'completed').length;
   return [
-    line(head),
-    line(widths.map((w) => '-'.repeat(w))),
-    ...rows.map(line),
+    ...(table ? [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)] : []),
     `${result.jobs.length - failed} of ${result.jobs.length} jobs completed${result.sweepDir ? `; sweep directory: ${relative(cwd, result.sweepDir)}` : ''}`,
     ...(result.report ? [`report: ${relative(cwd, result.report)}`] : []),
   ].join('\n');

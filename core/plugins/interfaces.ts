@@ -55,6 +55,8 @@ export interface LaunchContext {
    * started — and, once the job has made it, its run directory.
    */
   jobStarted(num: number, outputDir?: string): void;
+  /** A job has ended (the sweep's progress counts it); launchers that know each end as it comes say so. */
+  jobEnded?(ret: JobReturn): void;
 }
 
 export interface Launcher {

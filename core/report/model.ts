@@ -39,6 +39,8 @@ export interface ReportJob {
   final: Record<string, number>;
   curves: Curve[];
   matrices: AccuracyMatrix[];
+  /** An extraction run's (task=extract_features) failed videos, from its failed_videos.json; else absent. */
+  failedVideos?: Array<{ uid: string; reason: string }>;
 }
 
 export interface ReportSource {
@@ -148,6 +150,7 @@ export function matricesOf(rows: ReadonlyArray<Record<string, unknown>>): Accura
 
 interface StatusFile {
   status?: string;
+  duration_s?: number;
   /** `{ type, message }` as status.json records a job's error (a plain string in older files). */
   error?: string | { message?: string };
   signal?: string;
@@ -174,6 +177,7 @@ function readJob(source: string, num: number, dir: string | null, overrides: str
   const status = dir ? readJsonIf<StatusFile>(join(dir, 'status.json')) : null;
   const rows = dir ? readMetricsRows(join(dir, 'metrics.jsonl')) : [];
   const final = (dir ? readJsonIf<Record<string, unknown>>(join(dir, 'metrics.json')) : null) ?? status?.result ?? fallback.result;
+  const failedVideos = dir ? readJsonIf<Array<{ uid?: unknown; reason?: unknown }>>(join(dir, 'failed_videos.json')) : null;
   return {
     source,
     num,
@@ -181,9 +185,20 @@ function readJob(source: string, num: number, dir: string | null, overrides: str
     status: status?.status ?? fallback.status ?? 'unknown',
     error: errorText(status) ?? fallback.error ?? null,
     overrides: overrideMap(overrides),
-    final: numeric(final),
+    final: failedVideos ? withThroughput(numeric(final), status?.duration_s) : numeric(final),
     curves: curvesOf(rows),
     matrices: matricesOf(rows),
+    ...(failedVideos ? { failedVideos: failedVideos.map((f) => ({ uid: String(f.uid), reason: String(f.reason) })) } : {}),
+  };
+}
+
+/** An extraction run's throughput over its whole run (model load included): windows/s and videos/s extracted. */
+function withThroughput(final: Record<string, number>, seconds: number | undefined): Record<string, number> {
+  if (typeof seconds !== 'number' || !(seconds > 0)) return final;
+  return {
+    ...final,
+    ...(final.windows !== undefined ? { windows_per_s: final.windows / seconds } : {}),
+    ...(final.extracted !== undefined ? { videos_per_s: final.extracted / seconds } : {}),
   };
 }
 

@@ -1,5 +1,6 @@
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { clearBar, consoleLevel } from './progress.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -32,7 +33,12 @@ export class JobLogger {
     this.write('error', msg);
   }
 
-  private write(level: LogLevel, msg: string): void {
+  /** To job.log only: what a progress bar shows on the console meanwhile. */
+  fileOnly(msg: string): void {
+    this.write('info', msg, false);
+  }
+
+  private write(level: LogLevel, msg: string, toConsole = true): void {
     const line = `[${new Date().toISOString()}][${level.toUpperCase()}] ${msg}`;
     try {
       if (!this.fileFailed) appendFileSync(this.file, `${line}\n`);
@@ -40,7 +46,10 @@ export class JobLogger {
       this.fileFailed = true;
       process.stderr.write(`${this.options.prefix ? `${this.options.prefix} ` : ''}cannot write ${this.file} (${(err as Error).message}): log lines go to the console only\n`);
     }
-    if (this.options.console === false || (level === 'debug' && !this.options.verbose)) return;
+    // --quiet: errors only; --verbose: debug lines too.
+    const shown = consoleLevel() === 'quiet' ? level === 'error' : level !== 'debug' || this.options.verbose || consoleLevel() === 'verbose';
+    if (!toConsole || this.options.console === false || !shown) return;
+    clearBar();
     const text = this.options.prefix ? `${this.options.prefix} ${msg}` : msg;
     (level === 'error' || level === 'warn' ? process.stderr : process.stdout).write(`${text}\n`);
   }

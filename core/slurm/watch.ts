@@ -1,13 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { clock } from '../run/progress.ts';
 import type { SlurmFolder } from './folder.ts';
 import { collectStates, finalState, type JobState } from './state.ts';
 
-const clock = (s: number) => {
-  const t = Math.round(s);
-  const h = Math.floor(t / 3600);
-  const m = String(Math.floor((t % 3600) / 60)).padStart(h ? 2 : 1, '0');
-  return `${h ? `${h}:` : ''}${m}:${String(t % 60).padStart(2, '0')}`;
-};
 
 /** `3 pending, 2 running, 5 completed, 1 failed; elapsed 1:02, ETA 0:40` (ETA from the mean pace so far). */
 export function progressLine(states: readonly JobState[], elapsedS: number | null): string {

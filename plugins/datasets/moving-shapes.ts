@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { resolveBinary } from '../../core/video/index.ts';
 import { mulberry32 } from '../../core/random.ts';
+import { ProgressBar } from '../../core/run/progress.ts';
 
 const run = promisify(execFile);
 
@@ -64,14 +65,17 @@ export function clipFilter(label: number, o: MovingShapesOptions, u: () => numbe
 }
 
 /** Encodes each lavfi graph's first `frames` frames as H.264 at `out`, two encoders at a time (each is mostly process start-up). */
-export async function encodeClips(clips: ReadonlyArray<{ filter: string; out: string }>, frames: number): Promise<void> {
+export async function encodeClips(clips: ReadonlyArray<{ filter: string; out: string }>, frames: number, encoded?: (count: number) => void): Promise<void> {
   const ffmpeg = resolveBinary('ffmpeg').path;
+  // Two encoders at a time: each is mostly process start-up.
   for (let k = 0; k < clips.length; k += 2) {
+    const pair = clips.slice(k, k + 2);
     await Promise.all(
-      clips.slice(k, k + 2).map((c) =>
+      pair.map((c) =>
         run(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', c.filter, '-frames:v', String(frames), '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '18', '-pix_fmt', 'yuv420p', '-y', c.out]),
       ),
     );
+    encoded?.(pair.length);
   }
 }
 
@@ -80,12 +84,15 @@ export async function writeMovingShapes(dir: string, o: MovingShapesOptions): Pr
   const u = mulberry32(o.seed);
   mkdirSync(join(dir, 'videos'), { recursive: true });
   writeFileSync(join(dir, 'classes.txt'), `${MOVING_SHAPES_CLASSES.join('\n')}\n`);
+  const bar = new ProgressBar('generate moving_shapes', (o.perClass.train + o.perClass.val) * MOVING_SHAPES_CLASSES.length, undefined, { unit: 'videos' });
+  let made = 0;
   for (const split of ['train', 'val'] as const) {
     const clips: Clip[] = [];
     for (let i = 0; i < o.perClass[split]; i++) {
       MOVING_SHAPES_CLASSES.forEach((cls, label) => clips.push({ name: `${split}_${cls}_${i}`, label, filter: clipFilter(label, o, u) }));
     }
-    await encodeClips(clips.map((c) => ({ filter: c.filter, out: join(dir, 'videos', `${c.name}.mp4`) })), o.frames);
+    await encodeClips(clips.map((c) => ({ filter: c.filter, out: join(dir, 'videos', `${c.name}.mp4`) })), o.frames, (n) => bar.update((made += n)));
+    if (split === 'val') bar.done();
     writeFileSync(join(dir, `${split}.csv`), `path,label\n${clips.map((c) => `videos/${c.name}.mp4,${MOVING_SHAPES_CLASSES[c.label]}`).join('\n')}\n`);
   }
 }

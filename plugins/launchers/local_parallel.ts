@@ -57,6 +57,7 @@ export class LocalParallelLauncher implements Launcher {
             return ctx.jobStarted(msg.num, msg.outputDir);
           }
           results.push(msg.result);
+          ctx.jobEnded?.(msg.result);
           next();
         });
         child.on('exit', (code, signal) => {
@@ -79,6 +80,7 @@ export class LocalParallelLauncher implements Launcher {
               error = `interrupted by ${dead.record.signal}`;
             }
             results.push({ num: current.num, overrides: current.overrides, status: interrupted ? 'interrupted' : 'failed', outputDir: currentDir, error });
+            ctx.jobEnded?.(results[results.length - 1]!);
           }
           done();
         };

@@ -7,6 +7,7 @@ import type { RunEnvironment } from '../../core/launch/environment.ts';
 import { SlurmFolder } from '../../core/slurm/folder.ts';
 import { SLURM_SCHEMA, type SlurmOptions } from '../../core/slurm/options.ts';
 import { cancelAndSettle } from '../../core/slurm/cancel.ts';
+import { consoleLevel } from '../../core/run/progress.ts';
 import { onInterrupt } from '../../core/run/signals.ts';
 import { submitJobs } from '../../core/slurm/submit.ts';
 import { waitForJobs } from '../../core/slurm/watch.ts';
@@ -42,7 +43,7 @@ export class SlurmLauncher implements Launcher {
         pollS: this.options.poll_interval_s,
         signal: ctx.signal,
         nums,
-        print: (line) => process.stderr.write(`${line}\n`),
+        print: (line) => consoleLevel() !== 'quiet' && process.stderr.write(`${line}\n`),
         onRunning: (num, outputDir) => ctx.jobStarted(num, outputDir ?? undefined),
       });
       return states.filter((s) => nums.has(s.num)).map(({ reason: _reason, ...ret }) => ret);

@@ -3,6 +3,7 @@
 import type { ForwardRunner } from '../../core/engine/forward.ts';
 import type { ModelModule } from '../../core/engine/modules.ts';
 import { VidraError } from '../../core/config/errors.ts';
+import { ProgressBar } from '../../core/run/progress.ts';
 
 // What the task needs of the dataset and sampler plugins (their modules define the full interfaces).
 export interface Batched<T> {
@@ -71,7 +72,18 @@ export interface EvalReader {
 export async function* evalBatches(data: Dataset, size: number, reader?: EvalReader): AsyncGenerator<{ idx: number[]; batch: DatasetBatch }> {
   const order = Array.from({ length: Math.ceil(data.length / size) }, (_, k) => Array.from({ length: Math.min(size, data.length - k * size) }, (_, i) => k * size + i));
   const stream = reader?.read(order);
-  for (const idx of order) yield { idx, batch: stream ? await stream.next() : data.getBatch(idx) };
+  // A bar on a TTY; elsewhere a line every few seconds, so that only a long evaluation prints any.
+  const bar = new ProgressBar('eval', data.length, undefined, { unit: 'samples' });
+  let done = 0;
+  try {
+    for (const idx of order) {
+      yield { idx, batch: stream ? await stream.next() : data.getBatch(idx) };
+      done += idx.length;
+      bar.update(done);
+    }
+  } finally {
+    bar.done();
+  }
 }
 
 /** Runs the forward graph over every sample of `data` and returns the metrics' values. */

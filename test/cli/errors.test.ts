@@ -164,7 +164,7 @@ const cases: Case[] = [
     name: 'unknown flag',
     args: ['run', 'seed=1', '--bogus'],
     stderr:
-      "Error: unknown flag '--bogus' (argument 2). Flags: -m --multirun --detach -c --cfg --resolve -p --package -i --info -cn --config-name -cp --config-path -cd --config-dir -h --help. Overrides are key=value, +key=value, ++key=value or ~key",
+      "Error: unknown flag '--bogus' (argument 2). Flags: -m --multirun --detach -c --cfg --resolve -p --package -i --info -cn --config-name -cp --config-path -cd --config-dir -q --quiet -v --verbose -h --help. Overrides are key=value, +key=value, ++key=value or ~key",
   },
   {
     name: 'a flag without its value',

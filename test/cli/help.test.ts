@@ -48,6 +48,8 @@ sweeps with -m: key=a,b,c  range(0,10,2)  choice(a,b)  glob(*,exclude=x*)
   -cn, --config-name NAME            the primary config (default: config, or the project settings)
   -cp, --config-path DIR             replace the primary config directory (absolute or relative to the cwd)
   -cd, --config-dir DIR              add a directory to the config search path
+  -q, --quiet                        print only errors and the final result line (no progress)
+  -v, --verbose                      print debug lines too
   -h, --help                         show this help, with the config groups and plugins
 
 == Configuration groups == (primary config: config)

@@ -9,6 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FeatureFile, loadHdf5 } from '../../plugins/datasets/formats/hdf5-features.ts';
 import { projectJobs, type ProfileReport } from '../../plugins/tasks/extract/profile.ts';
 import { BIN, REPO } from '../helpers/project.ts';
+import { toHtml } from '../../core/report/html.ts';
+import { loadReport } from '../../core/report/model.ts';
+import { reportTable } from '../../core/report/table.ts';
+import { toCsv, toMarkdown } from '../../core/report/text-formats.ts';
 import { ffmpeg, indexVideo, tempDir } from '../video/fixtures.ts';
 import { featureContents, probeOverrides, rowFrames, writeProbeModel } from './probe.ts';
 
@@ -62,7 +66,7 @@ describe('vidra run task=extract_features', () => {
   it('writes one dataset per uid with its attributes, readable by the features reader, with exact frames', async () => {
     const r = await vidra([...base, 'io.out_path=all.h5']);
     expect(r.stdout).toContain('features of 5 videos (59 windows) written to');
-    expect(r.stdout).toMatch(/\[5\/5\] e: 8 windows, [\d.]+ windows\/s, decode \d+ fps, ETA 0:00:00/);
+    expect(r.stdout).toMatch(/^videos 5\/5 e: 8 windows, [\d.]+ windows\/s, decode \d+ fps \([\d.]+ videos\/s, ETA 0:00\)$/m);
     expect(r.code).toBe(0);
     const f = await FeatureFile.open(join(tmp.dir, 'all.h5'));
     try {
@@ -106,6 +110,23 @@ describe('vidra run task=extract_features', () => {
     const failed = JSON.parse(readFileSync(join(tmp.dir, runDir, 'failed_videos.json'), 'utf8')) as Array<{ uid: string; reason: string }>;
     expect(failed.map((f) => f.uid)).toEqual(['audio', 'broken', 'missing']);
     expect(Object.keys(await contents(join(tmp.dir, 'bad.h5')))).toEqual(['a']);
+
+    // vidra report on the run: its throughput (over the run's duration_s) and the failed videos with their reasons.
+    const data = loadReport([runDir], tmp.dir);
+    const job = data.sources[0]!.jobs[0]!;
+    const seconds = (JSON.parse(readFileSync(join(tmp.dir, runDir, 'status.json'), 'utf8')) as { duration_s: number }).duration_s;
+    expect(job.final).toEqual({ videos: 4, skipped: 0, extracted: 1, failed: 3, windows: 10, windows_per_s: 10 / seconds, videos_per_s: 1 / seconds });
+    expect(job.failedVideos).toEqual(failed.map((f) => ({ uid: f.uid, reason: f.reason })));
+    // The table every format shares (after the run's overrides): the metrics, then failed_videos and the error.
+    const table = reportTable(data);
+    const from = table.columns.indexOf('videos');
+    expect(table.columns.slice(from)).toEqual(['videos', 'skipped', 'extracted', 'failed', 'windows', 'windows_per_s', 'videos_per_s', 'failed_videos', 'error']);
+    const reasons = failed.map((f) => `${f.uid}: ${f.reason}`).join('; ');
+    expect(table.rows[0]!.slice(from, -1)).toEqual([4, 0, 1, 3, 10, 10 / seconds, 1 / seconds, reasons]);
+    expect(toCsv(data)).toContain(`,4,0,1,3,10,${10 / seconds},${1 / seconds},${reasons.includes(',') ? `"${reasons}"` : reasons},`);
+    expect(toMarkdown(data)).toContain(`| 4 | 0 | 1 | 3 | 10 | ${Number((10 / seconds).toPrecision(6))} | ${Number((1 / seconds).toPrecision(6))} | ${reasons.replace(/\|/g, '\\|')} |`);
+    // The HTML page renders the same table from the model it embeds.
+    expect(toHtml(data)).toContain('"failedVideos":[{"uid":"audio","reason":"video ');
   }, 60_000);
 
   it('bad configuration exits 2 before any run directory', async () => {
@@ -128,7 +149,7 @@ describe('vidra run task=extract_features', () => {
 
   it('killed mid-extraction, a rerun skips the finished videos and gives the same file as one run', async () => {
     const killed = await vidra([...base, 'io.out_path=resume.h5', 'task.batch_size=1'], (text, kill) => {
-      if (text.includes('[2/5]')) kill();
+      if (text.includes('videos 2/5 ')) kill();
     });
     expect(killed.code).toBe(null);
     const partial = Object.keys(await contents(join(tmp.dir, 'resume.h5')));
@@ -140,7 +161,7 @@ describe('vidra run task=extract_features', () => {
     expect(await contents(join(tmp.dir, 'resume.h5'))).toEqual(await contents(join(tmp.dir, 'all.h5')));
     // Ctrl-C mid-video: the run is marked interrupted and the file holds whole videos only.
     const interrupted = await vidra([...base, 'io.out_path=sigint.h5', 'task.batch_size=1'], (text, kill) => {
-      if (text.includes('[1/5]')) kill('SIGINT');
+      if (text.includes('videos 1/5 ')) kill('SIGINT');
     });
     const runDir = /run directory: (\S+)/.exec(interrupted.stdout + interrupted.stderr)![1]!;
     expect(JSON.parse(readFileSync(join(runDir, 'status.json'), 'utf8')).status).toBe('interrupted');
