@@ -37,7 +37,15 @@ export class SlurmLauncher implements Launcher {
     const nums = new Set(jobs.map((j) => j.num));
     if (!this.options.wait) return jobs.map((j) => ({ num: j.num, overrides: j.overrides, status: 'pending', outputDir: null }));
     // Ctrl-C (or SIGTERM/SIGHUP) while waiting: cancel the array; the tasks mark their jobs interrupted.
-    const dispose = onInterrupt(() => cancelAndSettle(folder, [arrayId], nums));
+    const dispose = onInterrupt(() => {
+      // Runs before the sweep records the interruption (newest handler first): tell it of every task that has
+      // started since the last poll, so that the summary marks it interrupted rather than not started.
+      for (const num of nums) {
+        const rec = folder.task(num);
+        if (rec?.array_job_id === arrayId && rec.output_dir) ctx.jobStarted(num, rec.output_dir);
+      }
+      return cancelAndSettle(folder, [arrayId], nums);
+    });
     try {
       const states = await waitForJobs(folder, prefix, {
         pollS: this.options.poll_interval_s,
