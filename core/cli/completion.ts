@@ -57,6 +57,9 @@ function cliCommand(): string {
   return `node ${quote(join(packageRoot(), 'bin', 'vidra.mjs'))}`;
 }
 
+/** The vidra commands, in the order `vidra --help` lists them. */
+const COMMANDS = ['run', 'rerun', 'status', 'resubmit', 'new', 'plugins', 'schema', 'completion', 'report'];
+
 export function completionCommand(args: string[]): string {
   if (args[0] === 'bash') return bash(cliCommand());
   if (args[0] === 'zsh') return zsh(cliCommand());
@@ -69,7 +72,7 @@ export function completionCommand(args: string[]): string {
  */
 export async function completeWords(words: string[]): Promise<string[]> {
   const cur = words[words.length - 1] ?? '';
-  if (words.length <= 1) return ['run', 'rerun', 'completion'].filter((c) => c.startsWith(cur));
+  if (words.length <= 1) return COMMANDS.filter((c) => c.startsWith(cur));
   if (words[0] !== 'run' && words[0] !== 'rerun') return [];
   // A flag's fixed values, after the flag (`--cfg j`) or glued to it (`--cfg=j`).
   const choicesOf = (flag: string) => RUN_FLAGS.find((f) => f.names.includes(flag))?.choices;

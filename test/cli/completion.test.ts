@@ -54,8 +54,9 @@ describe.concurrent('vidra __complete lists candidates for the last word', () =>
   });
 
   test('commands and flags', { timeout: T }, async () => {
-    expect(await complete('')).toEqual(['run', 'rerun', 'completion']);
-    expect(await complete('r')).toEqual(['run', 'rerun']);
+    expect(await complete('')).toEqual(['run', 'rerun', 'status', 'resubmit', 'new', 'plugins', 'schema', 'completion', 'report']);
+    expect(await complete('re')).toEqual(['rerun', 'resubmit', 'report']);
+    expect(await complete('r')).toEqual(['run', 'rerun', 'resubmit', 'report']);
     expect(await complete('run', '--c')).toEqual(['--cfg', '--config-name', '--config-path', '--config-dir']);
     expect(await complete('run', '-c')).toEqual(['-c', '-cn', '-cp', '-cd']);
   });
@@ -182,7 +183,7 @@ complete -p vidra npx
       'vidra run optim=s|sgd|',
       'vidra run optim=|adamw|sgd|',
       'vidra run opt|optim.lr=|optim.weight_decay=|optim=|',
-      'vidra r|run|rerun|',
+      'vidra r|run|rerun|resubmit|report|',
       'vidra run vidra/launcher=local_|local_parallel|',
       'vidra run optim=sgd optim.m|optim.momentum=|',
       'vidra run |model=|name=|optim.lr=|optim.weight_decay=|optim=|seed=|task._target_=|task.steps=|task=|vidra/launcher=|vidra/sweeper=|',
