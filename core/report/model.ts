@@ -6,6 +6,7 @@ import { basename, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { VidraError } from '../config/errors.ts';
 import { isSweep, parseOverrideInternal } from '../overrides/parse.ts';
+import { findMetadataDir } from '../run/metadata.ts';
 
 /** One metric's values over a job's life: `[x, value]` points (x: the step, or the evaluation's index). */
 export interface Curve {
@@ -203,8 +204,10 @@ function withThroughput(final: Record<string, number>, seconds: number | undefin
 }
 
 function jobOverrides(dir: string): string[] {
-  const file = join(dir, '.vidra', 'overrides.yaml');
-  if (!existsSync(file)) return [];
+  // The metadata folder the run used: .vidra, or the one its vidra.output_subdir named.
+  const meta = findMetadataDir(dir);
+  const file = meta ? join(meta, 'overrides.yaml') : null;
+  if (!file || !existsSync(file)) return [];
   const list = parseYaml(readFileSync(file, 'utf8')) as unknown;
   return Array.isArray(list) ? list.map(String) : [];
 }

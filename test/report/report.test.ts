@@ -119,6 +119,10 @@ describe.concurrent('vidra report', () => {
     const rows = p.read('runs/sweep/2/metrics.jsonl').trimEnd().split('\n').map((l) => JSON.parse(l) as { step: number; loss: number });
     expect(job2!.curves).toEqual([{ metric: 'loss', part: '', x: 'step', points: rows.map((r) => [r.step, r.loss]) }]);
     expect(job2!.overrides).toEqual({ task: 'succeed', seed: '1' });
+    // A run that keeps its metadata elsewhere (vidra.output_subdir) is read from there: its overrides.
+    const meta = await p.run(['run', 'task=succeed', 'seed=3', 'vidra.output_subdir=meta', 'vidra.run.dir=runs/meta']);
+    expect(meta.code, meta.stderr).toBe(0);
+    expect(loadReport(['runs/meta'], p.dir).sources[0]!.jobs.map((j) => j.overrides)).toEqual([{ task: 'succeed', seed: '3' }]);
 
     p.write('cut/metrics.jsonl', '{"step":1,"split":"val","map":0.5}\n{"phase":"eval","after_user":null,"acc":0.25}\n{"phase":"stream","step":3,"user":"16","loss":2}\n{"step":4,"lo');
     expect(curvesOf(readMetricsRows(p.path('cut/metrics.jsonl')))).toEqual([
