@@ -5,10 +5,12 @@
 // Passthrough frame timing (binaries.ts passthroughArgs) keeps every decoded frame once: the k-th frame out
 // is frame start + k, the same numbering as probe.ts's timestamps.
 
-import { spawn } from 'node:child_process';
-import type { Socket } from 'node:net';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync } from 'node:fs';
+import { Socket, type OnReadOpts, type SocketConstructorOpts } from 'node:net';
 import { inputUrl, passthroughArgs, type ResolvedBinary } from './binaries.ts';
 import { VideoError } from './errors.ts';
+import { openPipe, type PipeEnds } from './pipe.ts';
 import type { VideoMeta } from './probe.ts';
 
 export interface FrameSink {
@@ -42,77 +44,131 @@ export function ffmpegArgs(meta: Pick<VideoMeta, 'path' | 'timestamps'>, start: 
 
 /** Decodes frames [start, start + count) of the video into `sink`, in order. */
 export function readFrameRun(meta: VideoMeta, ffmpeg: ResolvedBinary, start: number, count: number, sink: FrameSink): FrameRun {
-  const frameBytes = meta.width * meta.height * 3;
-  const child = spawn(ffmpeg.path, ffmpegArgs(meta, start, count, passthroughArgs(ffmpeg)), { stdio: ['ignore', 'pipe', 'pipe'] });
   let stopped = false;
-  let k = 0;
-  let off = 0;
-  let cur: Uint8Array | null = null;
-  let stderr = '';
-  const stdout = child.stdout;
-  const hold = (on: boolean) => {
-    // The pipes are sockets (net.Socket), whose ref/unref Readable's type does not declare.
-    for (const h of [child, stdout as Socket, child.stderr as Socket]) {
-      if (on) h.ref();
-      else h.unref();
+  let child: ChildProcess | undefined;
+  let socket: Socket | undefined;
+  const finished = openPipe().then((pipe) => {
+    if (stopped) {
+      closeSync(pipe.read);
+      closeSync(pipe.write);
+      return;
     }
-  };
-  stdout.on('data', (chunk: Buffer) => {
-    let pos = 0;
-    while (pos < chunk.length && k < count) {
-      if (off === 0) cur = sink.target(start + k);
-      const n = Math.min(chunk.length - pos, frameBytes - off);
-      // The one copy of each byte: from the pipe's chunk straight into its frame's place.
-      if (cur) cur.set(n === chunk.length ? chunk : chunk.subarray(pos, pos + n), off);
-      pos += n;
-      off += n;
-      if (off === frameBytes) {
-        const wait = sink.done(start + k, cur);
-        k++;
-        off = 0;
-        if (wait) {
-          // Paused for a consumer that may never come back (a dropped iterator): meanwhile the process is not
-          // kept alive for ffmpeg's sake; when the process exits, ffmpeg ends on its closed pipe.
-          stdout.pause();
-          hold(false);
-          const resume = () => {
-            hold(true);
-            stdout.resume();
-          };
-          wait.then(resume, resume);
-        }
-      }
-    }
-  });
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (s: string) => {
-    stderr = (stderr + s).slice(-STDERR_KEEP);
-  });
-  const finished = new Promise<void>((resolve, reject) => {
-    child.on('error', (err) => reject(new VideoError(`video '${meta.path}': cannot run ffmpeg '${ffmpeg.path}': ${err.message}`, { cause: err })));
-    child.on('close', (code, signal) => {
-      if (k === count || stopped) return resolve();
-      const frames = `frames ${start}–${start + count - 1}`;
-      const said = stderr.trim().split('\n').slice(-3).join('; ').replaceAll(`${inputUrl(meta.path)}: `, '');
-      if (code !== 0) {
-        const why = /Decoder \(codec [^)]*\) not found/.test(stderr) ? `unsupported codec ${meta.codec} (${said})` : said || `exit ${code ?? signal}`;
-        reject(new VideoError(`video '${meta.path}': ffmpeg failed reading ${frames} at frame ${start + k}: ${why}`));
-      } else {
-        reject(
-          new VideoError(
-            `video '${meta.path}': frame ${start + k} could not be decoded: ffmpeg ended after ${k} of ${frames}` +
-              ` (probed ${meta.frameCount} frames); the file may be truncated or corrupt${said ? ` (${said})` : ''}`,
-          ),
-        );
-      }
-    });
+    ({ child, socket } = decode(meta, ffmpeg, start, count, sink, pipe));
+    return once(child, socket);
   });
   return {
     finished,
     stop() {
-      if (stopped || child.exitCode !== null) return;
+      if (stopped) return;
       stopped = true;
-      child.kill('SIGKILL');
+      if (child && child.exitCode === null) child.kill('SIGKILL');
+      socket?.destroy();
     },
   };
+
+  function once(proc: ChildProcess, out: Socket): Promise<void> {
+    return runResult(meta, ffmpeg, start, count, proc, out, () => stopped);
+  }
+}
+
+interface Progress {
+  /** Frames complete. */
+  k: number;
+  stderr: string;
+}
+
+const progressOf = new WeakMap<ChildProcess, Progress>();
+
+/** Starts ffmpeg on the pipe's write end and reads its frames from the read end into the sink. */
+function decode(meta: VideoMeta, ffmpeg: ResolvedBinary, start: number, count: number, sink: FrameSink, pipe: PipeEnds): { child: ChildProcess; socket: Socket } {
+  const frameBytes = meta.width * meta.height * 3;
+  let child: ChildProcess;
+  try {
+    child = spawn(ffmpeg.path, ffmpegArgs(meta, start, count, passthroughArgs(ffmpeg)), { stdio: ['ignore', pipe.write, 'pipe'] });
+  } finally {
+    closeSync(pipe.write);
+  }
+  const progress: Progress = { k: 0, stderr: '' };
+  progressOf.set(child, progress);
+  // Bytes of frames nobody wants (and anything past the last frame) are read here and dropped.
+  const scratch = new Uint8Array(Math.min(frameBytes, 1 << 18));
+  let off = 0;
+  let cur: Uint8Array | null = null;
+  const place = (): Uint8Array => {
+    if (off === 0 && progress.k < count) cur = sink.target(start + progress.k);
+    const left = frameBytes - off;
+    return cur && progress.k < count ? cur.subarray(off) : scratch.subarray(0, Math.min(scratch.length, left));
+  };
+  // Node's constructor takes `onread` as connect() does (lib/net.js); @types/node declares it for connect() only.
+  const options: SocketConstructorOpts & { onread: OnReadOpts } = {
+    fd: pipe.read,
+    readable: true,
+    writable: false,
+    onread: {
+      buffer: place,
+      callback: (n: number) => {
+        if (progress.k >= count) return true;
+        off += n;
+        if (off < frameBytes) return true;
+        const frame = cur;
+        off = 0;
+        cur = null;
+        const wait = sink.done(start + progress.k, frame);
+        progress.k++;
+        if (!wait) return true;
+        // Paused for a consumer that may never come back (a dropped iterator): meanwhile the process is not
+        // kept alive for ffmpeg's sake; when the process exits, ffmpeg ends on its closed pipe.
+        hold(false);
+        const resume = () => {
+          hold(true);
+          socket.resume();
+        };
+        wait.then(resume, resume);
+        return false;
+      },
+    },
+  };
+  const socket = new Socket(options);
+  const hold = (on: boolean) => {
+    // The stderr pipe is a socket (net.Socket), whose ref/unref Readable's type does not declare.
+    for (const h of [child, socket, child.stderr as Socket]) {
+      if (on) h.ref();
+      else h.unref();
+    }
+  };
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (s: string) => {
+    progress.stderr = (progress.stderr + s).slice(-STDERR_KEEP);
+  });
+  return { child, socket };
+}
+
+/** Settles when ffmpeg has exited and its frames are read: the error names the video and the first missing frame. */
+function runResult(meta: VideoMeta, ffmpeg: ResolvedBinary, start: number, count: number, child: ChildProcess, socket: Socket, stopped: () => boolean): Promise<void> {
+  const progress = progressOf.get(child)!;
+  // Frames still in the pipe when ffmpeg exits are read before the verdict.
+  const drained = new Promise<void>((resolve) => {
+    socket.on('end', resolve);
+    socket.on('close', () => resolve());
+    socket.on('error', () => resolve());
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+    child.on('error', (err) => reject(new VideoError(`video '${meta.path}': cannot run ffmpeg '${ffmpeg.path}': ${err.message}`, { cause: err })));
+    child.on('close', (code, signal) => resolve({ code, signal }));
+  });
+  return Promise.all([exited, drained]).then(([{ code, signal }]) => {
+    socket.destroy();
+    const { k, stderr } = progress;
+    if (k === count || stopped()) return;
+    const frames = `frames ${start}–${start + count - 1}`;
+    const said = stderr.trim().split('\n').slice(-3).join('; ').replaceAll(`${inputUrl(meta.path)}: `, '');
+    if (code !== 0) {
+      const why = /Decoder \(codec [^)]*\) not found/.test(stderr) ? `unsupported codec ${meta.codec} (${said})` : said || `exit ${code ?? signal}`;
+      throw new VideoError(`video '${meta.path}': ffmpeg failed reading ${frames} at frame ${start + k}: ${why}`);
+    }
+    throw new VideoError(
+      `video '${meta.path}': frame ${start + k} could not be decoded: ffmpeg ended after ${k} of ${frames}` +
+        ` (probed ${meta.frameCount} frames); the file may be truncated or corrupt${said ? ` (${said})` : ''}`,
+    );
+  });
 }

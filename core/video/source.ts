@@ -142,8 +142,9 @@ export class VideoSource implements FrameSource {
   }
 
   /**
-   * Every frame of [start, end) in order from one ffmpeg process (a whole-video pass: extraction), each in a
-   * buffer of its own; at most `ahead` decoded frames wait for the consumer before ffmpeg is paused.
+   * Every frame of [start, end) in order from one ffmpeg process (a whole-video pass: extraction); at most
+   * `ahead` decoded frames wait for the consumer before ffmpeg is paused. A frame's `data` is lent: it is
+   * valid until the generator is resumed, then its buffer takes a later frame — copy what must outlive that.
    */
   async *frames(options: { start?: number; end?: number; ahead?: number } = {}): AsyncGenerator<{ index: number; data: Uint8Array }> {
     const start = options.start ?? 0;
@@ -153,13 +154,16 @@ export class VideoSource implements FrameSource {
     const frameBytes = this.width * this.height * 3;
     const ahead = options.ahead ?? 4;
     const queue: Array<{ index: number; data: Uint8Array }> = [];
+    // Buffers the consumer has handed back. A fresh multi-megabyte buffer per frame costs page faults and
+    // GC of external memory that, at 1080p, halved the frame rate (bench/video.mjs); at most ahead + 2 exist.
+    const free: Uint8Array[] = [];
     let wake: (() => void) | undefined;
     let release: (() => void) | undefined;
     let failure: unknown;
     let ended = false;
     const run: FrameRun = readFrameRun(this.meta, this.binaries.ffmpeg, start, end - start, {
-      // Not zero-filled (every byte is written) and not pooled: each frame owns its buffer, transferable to another thread.
-      target: () => Buffer.allocUnsafeSlow(frameBytes),
+      // Not zero-filled: every byte is written.
+      target: () => free.pop() ?? Buffer.allocUnsafeSlow(frameBytes),
       done: (index, data) => {
         queue.push({ index, data: data! });
         wake?.();
@@ -180,6 +184,7 @@ export class VideoSource implements FrameSource {
             r();
           }
           yield next;
+          free.push(next.data);
           continue;
         }
         if (ended) break;

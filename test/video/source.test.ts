@@ -1,7 +1,7 @@
 // Video files through ffmpeg: metadata, every frame exact in every container, batches in any order,
 // seeking == sequential, rotation, variable frame rate, and the errors of bad inputs.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../core/random.ts';
@@ -264,6 +264,21 @@ describe('file names', () => {
 });
 
 describe('process lifetime', () => {
+  it('frames reach Node through a pipe whose name is gone at once: no temp entry is left, whether a read ends or stops early', async () => {
+    const scratch = join(tmp.dir, 'tmpdir');
+    mkdirSync(scratch);
+    const script = `import { VideoSource } from ${JSON.stringify(join(process.cwd(), 'dist', 'index.js'))};
+      const v = await VideoSource.open(${JSON.stringify(files.long)});
+      let n = 0;
+      for await (const f of v.frames()) n++;
+      for await (const f of v.frames({ ahead: 1 })) break;
+      const b = await v.getBatch([3, 150, 4]);
+      console.log(n, b.frames);`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, TMPDIR: scratch } });
+    expect(out).toBe('180 3\n');
+    expect(readdirSync(scratch)).toEqual([]);
+  });
+
   it('a frames() iterator dropped mid-video does not keep the process alive', async () => {
     const script = `import { VideoSource } from ${JSON.stringify(join(process.cwd(), 'dist', 'index.js'))};
       const v = await VideoSource.open(${JSON.stringify(files.long)});
