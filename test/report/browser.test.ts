@@ -3,31 +3,20 @@
 // series and points the run directories hold, sorting, filtering and the log scale work. Screenshots go to
 // test/artifacts/ (git-ignored).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { ensureAptBinary } from '../helpers/apt.ts';
 import { BIN, makeProject, removeProjects, REPO } from '../helpers/project.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(REPO, 'test', 'artifacts');
 
-/** Installs Debian's chromium unless it is there; returns why there is no browser, or null. */
-function ensureChromium(): string | null {
-  if (existsSync(CHROMIUM)) return null;
-  if (!existsSync('/usr/bin/apt-get')) return `no ${CHROMIUM}, and no apt-get to install Debian's chromium with`;
-  if (process.getuid?.() !== 0) return `no ${CHROMIUM}, and installing it with apt-get needs root`;
-  const apt = (args: string[]) => spawnSync('apt-get', ['-o', 'DPkg::Lock::Timeout=600', ...args], { encoding: 'utf8', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  const update = apt(['update']);
-  const install = update.status === 0 ? apt(['install', '-y', '--no-install-recommends', 'chromium']) : update;
-  if (install.status !== 0 || !existsSync(CHROMIUM)) return `apt-get could not install chromium: ${(install.stderr || install.stdout || '').trim().split('\n').at(-1)}`;
-  return null;
-}
-
 let missing: string | null = null;
 let browser: Browser | undefined;
 beforeAll(async () => {
-  missing = ensureChromium();
+  missing = ensureAptBinary(CHROMIUM, 'chromium');
   if (missing) console.warn(`browser tests skipped: ${missing}`);
   else browser = await chromium.launch({ executablePath: CHROMIUM });
   mkdirSync(ARTIFACTS, { recursive: true });
