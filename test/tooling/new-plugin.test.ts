@@ -132,7 +132,7 @@ describe('vidra new plugin', () => {
     expect(final.map).toBeLessThanOrEqual(1);
   });
 
-  it('the other eight kinds in one project: their tests pass together, tsc passes, vidra run trains and sweeps with them', { timeout: 300_000 }, async () => {
+  it('the other eight kinds in one project: their tests pass together, tsc passes, vidra run trains, sweeps and learns continually with them', { timeout: 300_000 }, async () => {
     const dir = project();
     const kinds: Array<[string, string, string | null]> = [
       ['optimizer', 'mylab.lion', 'conf/optim/lion.yaml'],
@@ -210,6 +210,14 @@ describe('vidra new plugin', () => {
     ]);
     expect(read(dir, 'sweeps/train/1/.vidra/resolved.yaml')).toContain('optim:\n  _target_: adamw\n  lr: 0.003\n');
     expect(existsSync(join(dir, 'sweeps/train/1/checkpoints/last.safetensors'))).toBe(true);
+
+    // Continual learning on the bundled synthetic user streams with the scaffolded strategy, as its hint says.
+    const continual = await vidra(dir, ['run', '-cp', join(REPO, 'conf'), '-cd', 'conf', '+experiment=ego4d_continual', 'strategy=recent_replay', 'vidra.run.dir=runs/continual']);
+    expect(continual.code, continual.stderr).toBe(0);
+    expect(read(dir, 'runs/continual/.vidra/resolved.yaml')).toContain('strategy:\n  _target_: mylab.recent_replay\n  mem_size: 64\n  batch_size_mem: 4\n');
+    const online = JSON.parse(read(dir, 'runs/continual/metrics.json')) as { users: number; 'online/acc_verb': number };
+    expect(online.users).toBe(3);
+    expect(online['online/acc_verb']).toBeGreaterThan(0);
   });
 
   it('--package: a separate npm package the settings list by name; its test passes and vidra run loads it through node_modules', { timeout: 180_000 }, async () => {
