@@ -32,6 +32,8 @@ export { gradients, RULES, unbroadcast, type GradientRule } from './core/engine/
 export { toOnnxModel } from './core/engine/onnx-export.ts';
 export { createSession, EngineError, type Device, type SessionOptions, type EngineSession } from './core/engine/session.ts';
 export { compileTrainStep, TrainStepRunner, NonFiniteLossError, type TrainStepSpec, type TrainBatch } from './core/engine/train-step.ts';
+// What optimizer plugins write their update with, and how they are checked: T steps run in ONNX Runtime.
+export { asDtype, runOptimizer, type OptimizerRun, type TrajectoryPoint } from './core/engine/optimizer-step.ts';
 export type {
   LossModule,
   LossContext,
@@ -135,9 +137,24 @@ export {
   balancedAccuracy,
   retrievalRanks,
   recallAtK,
+  MetricInputError,
   type Metric,
+  type ClassificationBatch,
 } from './plugins/metrics/index.ts';
 export { mulberry32, normal } from './core/random.ts';
+// What index-sampler plugins are written with.
+export {
+  BATCH_SCHEMA,
+  batchCount,
+  checkSize,
+  chunk,
+  rngFor,
+  shuffle,
+  type BatchOptions,
+  type IndexSampler,
+  type IndexSamplerPlugin,
+  type SamplerData,
+} from './plugins/samplers/sampler.ts';
 
 // Video input: frame sources (video files through ffmpeg, frame folders through sharp), clip sampling, preprocessing.
 export {

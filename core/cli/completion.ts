@@ -3,6 +3,7 @@ import { makeRepository, composeDetailed } from '../compose/compose.ts';
 import { UsageError } from '../config/errors.ts';
 import type { ConfigNode } from '../config/node.ts';
 import { packageRoot } from '../paths.ts';
+import { PLUGIN_KINDS } from '../plugins/kinds.ts';
 import { RUN_FLAGS } from './args.ts';
 import { selectableGroups } from './help.ts';
 import { cliContext } from './run.ts';
@@ -73,6 +74,10 @@ export function completionCommand(args: string[]): string {
 export async function completeWords(words: string[]): Promise<string[]> {
   const cur = words[words.length - 1] ?? '';
   if (words.length <= 1) return COMMANDS.filter((c) => c.startsWith(cur));
+  // `vidra new plugin <kind>` and `vidra plugins [kind]`.
+  if (words[0] === 'new' && words.length === 2) return ['plugin'].filter((c) => c.startsWith(cur));
+  const kindWord = (words[0] === 'new' && words[1] === 'plugin' && words.length === 3) || (words[0] === 'plugins' && words.length === 2);
+  if (kindWord) return PLUGIN_KINDS.filter((k) => k.startsWith(cur));
   if (words[0] !== 'run' && words[0] !== 'rerun') return [];
   // A flag's fixed values, after the flag (`--cfg j`) or glued to it (`--cfg=j`).
   const choicesOf = (flag: string) => RUN_FLAGS.find((f) => f.names.includes(flag))?.choices;

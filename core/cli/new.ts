@@ -35,7 +35,7 @@ const tsconfig = (include: string[]) =>
  */
 export async function newCommand(argv: string[], builtins: BuiltinsLoader): Promise<number> {
   if (argv[0] === '-h' || argv[0] === '--help' || (argv[0] === 'plugin' && (argv[1] === '-h' || argv[1] === '--help'))) {
-    process.stdout.write(`${USAGE}\n\nScaffold a plugin: its module (schema, class, registration), its config under conf/<group>/, and a test\n(npx tsx --test). --package: as a separate npm package that the project settings' plugins list names.\nkinds: ${Object.keys(TEMPLATES).join(', ')}\n`);
+    process.stdout.write(`${USAGE}\n\nScaffold a plugin: its module (schema, class, registration), its config under conf/<group>/, and a test\n(npx tsx --test). --package: as a separate npm package that the project settings' plugins list names.\nkinds: ${PLUGIN_KINDS.join(', ')}\n`);
     return 0;
   }
   const asPackage = argv.includes('--package');
@@ -45,9 +45,6 @@ export async function newCommand(argv: string[], builtins: BuiltinsLoader): Prom
   if (extra.length > 0) throw new UsageError(`vidra new plugin: unexpected argument '${extra[0]}'. ${USAGE}`);
   if (!isPluginKind(kind)) throw new UsageError(`vidra new plugin: there is no plugin kind '${kind}'.${didYouMean(kind, PLUGIN_KINDS)} Plugin kinds: ${PLUGIN_KINDS.join(', ')}`);
   const template = TEMPLATES[kind];
-  if (!template) {
-    throw new UsageError(`vidra new plugin: there is no scaffold for the kind '${kind}' yet (scaffolds: ${Object.keys(TEMPLATES).join(', ')}); docs/plugins.md shows how to write one`);
-  }
   if (!/^[A-Za-z_][\w.-]*$/.test(name) || name.endsWith('.')) {
     throw new UsageError(`vidra new plugin: invalid plugin name '${name}': use letters, digits, '_', '-' and '.' (for a scope, e.g. 'mylab.${kind === 'loss' ? 'brier' : 'hello'}')`);
   }
@@ -60,11 +57,14 @@ export async function newCommand(argv: string[], builtins: BuiltinsLoader): Prom
   const root = settings.root;
   const names = pluginNames(name, kind);
   const files = new Map<string, string>();
-  const configFile = join(settings.configDir, template.group, `${names.option}.yaml`);
-  files.set(configFile, template.config(names));
-  // A project without a primary config gets one that selects the new option, so that `vidra run` composes.
-  const primary = join(settings.configDir, `${settings.configName}.yaml`);
-  if (!existsSync(primary)) files.set(primary, `defaults:\n  - ${template.group}: ${names.option}\n  - _self_\n`);
+  if (template.group !== null && template.config !== null) {
+    files.set(join(settings.configDir, template.group, `${names.option}.yaml`), template.config(names));
+    // A project without a primary config gets one that selects the new option, so that `vidra run` composes.
+    const primary = join(settings.configDir, `${settings.configName}.yaml`);
+    // Vidra's own groups (vidra/launcher, vidra/sweeper) have a default already: the primary config overrides it.
+    const entry = template.group.startsWith('vidra/') ? `override ${template.group}` : template.group;
+    if (!existsSync(primary)) files.set(primary, `defaults:\n  - ${entry}: ${names.option}\n  - _self_\n`);
+  }
   let spec: string;
   if (asPackage) {
     const pkg = `vidra-plugin-${names.option.toLowerCase().replace(/[^a-z0-9-]+/g, '-')}`;

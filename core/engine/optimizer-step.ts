@@ -135,7 +135,9 @@ export interface TrajectoryPoint {
 
 /** Trains `params` for `steps` steps with the optimizer in ONNX Runtime; returns the initial point and one point per step. */
 export async function runOptimizer(run: OptimizerRun): Promise<TrajectoryPoint[]> {
-  const [{ default: ort }, { createSession }, { toOnnxModel }] = await Promise.all([import('onnxruntime-node'), import('./session.ts'), import('./onnx-export.ts')]);
+  const [ortModule, { createSession }, { toOnnxModel }] = await Promise.all([import('onnxruntime-node'), import('./session.ts'), import('./onnx-export.ts')]);
+  // Node gives the CommonJS exports as `default`; loaders such as tsx (a plugin's test) give them as the namespace only.
+  const ort = (ortModule.default ?? ortModule) as typeof ortModule.default;
   const dtype = run.dtype ?? 'float64';
   const scalarDtype = run.scalarDtype ?? dtype;
   const n = optimizerGraphNames;

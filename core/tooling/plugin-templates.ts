@@ -1,6 +1,8 @@
 // What `vidra new plugin` writes for each kind: the plugin module (schema, class, registration), its config
 // node, and a test that runs with `npx tsx --test` (Node's test runner; tsx compiles the TypeScript).
 import type { PluginKind } from '../plugins/kinds.ts';
+import { LAUNCHER, SWEEPER } from './sweep-templates.ts';
+import { CALLBACK, METRIC, OPTIMIZER, SAMPLER, SCHEDULER, STRATEGY } from './training-templates.ts';
 
 export interface PluginNames {
   /** The registered name, e.g. `mylab.brier`. */
@@ -12,10 +14,10 @@ export interface PluginNames {
 }
 
 export interface KindTemplate {
-  /** The config group the option goes to. */
-  group: string;
+  /** The config group the option goes to; null for kinds that tasks build by name, without a config node. */
+  group: string | null;
   module(n: PluginNames): string;
-  config(n: PluginNames): string;
+  config: ((n: PluginNames) => string) | null;
   /** The command that runs the plugin in the project, for the scaffold's closing hint. */
   runHint(n: PluginNames): string;
   /** The test; `module` is the import path of the plugin module from the test file. */
@@ -408,8 +410,21 @@ test('${name}: batches of features and multi-hot labels (class c where feature c
 `,
 };
 
-/** The kinds `vidra new plugin` can scaffold. */
-export const TEMPLATES: Partial<Record<PluginKind, KindTemplate>> = { task: TASK, loss: LOSS, model: MODEL, dataset: DATASET };
+/** What `vidra new plugin` scaffolds for each kind. */
+export const TEMPLATES: Record<PluginKind, KindTemplate> = {
+  dataset: DATASET,
+  sampler: SAMPLER,
+  model: MODEL,
+  loss: LOSS,
+  strategy: STRATEGY,
+  metric: METRIC,
+  optimizer: OPTIMIZER,
+  scheduler: SCHEDULER,
+  launcher: LAUNCHER,
+  sweeper: SWEEPER,
+  callback: CALLBACK,
+  task: TASK,
+};
 
 /** The names of a plugin: `mylab.brier_score` is the option `brier_score` and the class `BrierScoreLoss`. */
 export function pluginNames(name: string, kind: PluginKind): PluginNames {

@@ -61,6 +61,14 @@ describe.concurrent('vidra __complete lists candidates for the last word', () =>
     expect(await complete('run', '-c')).toEqual(['-c', '-cn', '-cp', '-cd']);
   });
 
+  test('plugin kinds: new plugin <kind>, plugins [kind]', { timeout: T }, async () => {
+    expect(await complete('new', '')).toEqual(['plugin']);
+    expect(await complete('new', 'plugin', '')).toEqual(['dataset', 'sampler', 'model', 'loss', 'strategy', 'metric', 'optimizer', 'scheduler', 'launcher', 'sweeper', 'callback', 'task']);
+    expect(await complete('new', 'plugin', 's')).toEqual(['sampler', 'strategy', 'scheduler', 'sweeper']);
+    expect(await complete('new', 'plugin', 'loss', '')).toEqual([]);
+    expect(await complete('plugins', 'l')).toEqual(['loss', 'launcher']);
+  });
+
   test("a flag's values: --cfg → job vidra all, --info → its kinds; glued --cfg= too; rerun takes them", { timeout: T }, async () => {
     expect(await complete('run', '--cfg', '')).toEqual(['job', 'vidra', 'all']);
     expect(await complete('run', '-c', 'j')).toEqual(['job']);

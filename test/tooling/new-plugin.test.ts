@@ -132,6 +132,94 @@ describe('vidra new plugin', () => {
     expect(final.map).toBeLessThanOrEqual(1);
   });
 
+  it('the other eight kinds in one project: their tests pass together, tsc passes, vidra run trains, sweeps and learns continually with them', { timeout: 300_000 }, async () => {
+    const dir = project();
+    const kinds: Array<[string, string, string | null]> = [
+      ['optimizer', 'mylab.lion', 'conf/optim/lion.yaml'],
+      ['scheduler', 'mylab.inv_sqrt', 'conf/scheduler/inv_sqrt.yaml'],
+      ['metric', 'mylab.micro_f1', null],
+      ['sampler', 'mylab.block_shuffle', null],
+      ['strategy', 'mylab.recent_replay', 'conf/strategy/recent_replay.yaml'],
+      ['callback', 'mylab.epoch_loss', 'conf/callbacks/epoch_loss.yaml'],
+      ['launcher', 'mylab.serial', 'conf/vidra/launcher/serial.yaml'],
+      ['sweeper', 'mylab.random_grid', 'conf/vidra/sweeper/random_grid.yaml'],
+    ];
+    for (const [kind, name, config] of kinds) {
+      const r = await vidra(dir, ['new', 'plugin', kind, name]);
+      expect(r.code, r.stderr).toBe(0);
+      const option = name.slice('mylab.'.length);
+      // Metrics and samplers are built by name in tasks: no config node, and the scaffold says how to use them.
+      expect(r.stdout.includes('  created conf/'), kind).toBe(config !== null);
+      if (config) expect(r.stdout).toContain(`  created ${config}\n`);
+      expect(r.stdout).toContain(`  created plugins/${option}.ts\n  created test/${option}.test.ts\n`);
+    }
+    expect(read(dir, 'conf/config.yaml')).toBe('defaults:\n  - optim: lion\n  - _self_\n');
+    expect(read(dir, 'conf/callbacks/epoch_loss.yaml')).toBe('# @package callbacks.epoch_loss\n_target_: mylab.epoch_loss\npath: epoch_loss.json\nstop_below: null\n');
+    expect(read(dir, 'conf/vidra/launcher/serial.yaml')).toBe('_target_: mylab.serial\nfail_fast: true\n');
+    expect(read(dir, 'plugins/lion.ts')).toContain('export class LionOptimizer implements OptimizerModule {');
+    expect(read(dir, 'plugins/serial.ts')).toContain('export class SerialLauncher implements Launcher {');
+    expect(JSON.parse(read(dir, 'vidra.config.json')).plugins).toEqual(kinds.map(([, name]) => `./plugins/${name.slice('mylab.'.length)}.ts`));
+
+    // The eight scaffolded tests in one run of Node's test runner, as the scaffold says to run each.
+    const tests = await exec(TSX, ['--test', ...kinds.map(([, name]) => `test/${name.slice('mylab.'.length)}.test.ts`)], dir, 180_000);
+    expect(tests.code, tests.stdout + tests.stderr).toBe(0);
+    expect(tests.stdout).toMatch(/^# pass 8$/m);
+    const tsc = await exec(TSC, ['-p', '.'], dir, 120_000);
+    expect(tsc.stdout + tsc.stderr).toBe('');
+
+    // The bundled train experiment with the scaffolded optimizer, schedule, callback and metric.
+    const train = await vidra(dir, [
+      'run', '-cp', join(REPO, 'conf'), '-cd', 'conf', 'optim=lion', 'scheduler=inv_sqrt', '+callbacks=epoch_loss',
+      'task.metrics=[map,mylab.micro_f1]', 'task.epochs=2', 'task.log_every=1', 'vidra.run.dir=runs/train',
+    ]);
+    expect(train.code, train.stderr).toBe(0);
+    expect(train.stdout).toContain('scheduler: mylab.inv_sqrt over 10 steps of warmup, then 1/sqrt decay with timescale 10\n');
+    const resolved = read(dir, 'runs/train/.vidra/resolved.yaml');
+    expect(resolved).toContain('optim:\n  _target_: mylab.lion\n  lr: 0.003\n');
+    expect(resolved).toContain('scheduler:\n  _target_: mylab.inv_sqrt\n  warmup_steps: 10\n');
+    const lines = read(dir, 'runs/train/metrics.jsonl').trim().split('\n').map((l) => JSON.parse(l) as { step: number; epoch: number; loss?: number; lr?: number; micro_f1?: number });
+    const steps = lines.filter((l) => l.loss !== undefined);
+    expect(steps.map((l) => l.step)).toEqual(steps.map((_, i) => i + 1));
+    expect(steps.length).toBeGreaterThan(11);
+    // The base lr 3e-3 (conf/config.yaml) times the schedule: 0 at step 1, (k − 1)/10 in the warmup, then 1/sqrt((k − 1)/10).
+    for (const { step, lr } of steps) expect(lr).toBeCloseTo(3e-3 * (step <= 10 ? (step - 1) / 10 : 1 / Math.sqrt((step - 1) / 10)), 15);
+    // The callback's file: each epoch's mean of the losses metrics.jsonl logged.
+    const epochs = (JSON.parse(read(dir, 'runs/train/epoch_loss.json')) as { epochs: Array<{ epoch: number; steps: number; mean_loss: number }> }).epochs;
+    expect(epochs.map((e) => [e.epoch, e.steps])).toEqual([[0, steps.length / 2], [1, steps.length / 2]]);
+    for (const e of epochs) {
+      const losses = steps.filter((l) => l.epoch === e.epoch).map((l) => l.loss!);
+      expect(e.mean_loss).toBeCloseTo(losses.reduce((a, b) => a + b, 0) / losses.length, 12);
+    }
+    const final = JSON.parse(read(dir, 'runs/train/metrics.json')) as { step: number; micro_f1: number };
+    expect(final.step).toBe(steps.length);
+    expect(final.micro_f1).toBeGreaterThanOrEqual(0);
+    expect(final.micro_f1).toBeLessThanOrEqual(1);
+    expect(lines.filter((l) => l.micro_f1 !== undefined)).toHaveLength(2);
+
+    // A sweep with the scaffolded launcher and sweeper: seed 0 draws 2 of the 3 learning rates (the 2nd and 3rd).
+    const sweep = await vidra(dir, [
+      'run', '-cp', join(REPO, 'conf'), '-cd', 'conf', '-m', 'vidra/launcher=serial', 'vidra/sweeper=random_grid', 'vidra.sweeper.num_samples=2',
+      'optim.lr=1e-3,2e-3,3e-3', 'task.epochs=1', 'vidra.sweep.dir=sweeps/train',
+    ]);
+    expect(sweep.code, sweep.stderr).toBe(0);
+    expect(read(dir, 'sweeps/train/multirun.yaml')).toContain('  launcher:\n    _target_: mylab.serial\n    fail_fast: true\n  sweeper:\n    _target_: mylab.random_grid\n');
+    const jobs = (JSON.parse(read(dir, 'sweeps/train/summary.json')) as { jobs: Array<{ num: number; status: string; overrides: string[] }> }).jobs;
+    expect(jobs.map((j) => [j.num, j.status, j.overrides.filter((o) => o.startsWith('optim.'))])).toEqual([
+      [0, 'completed', ['optim.lr=2e-3']],
+      [1, 'completed', ['optim.lr=3e-3']],
+    ]);
+    expect(read(dir, 'sweeps/train/1/.vidra/resolved.yaml')).toContain('optim:\n  _target_: adamw\n  lr: 0.003\n');
+    expect(existsSync(join(dir, 'sweeps/train/1/checkpoints/last.safetensors'))).toBe(true);
+
+    // Continual learning on the bundled synthetic user streams with the scaffolded strategy, as its hint says.
+    const continual = await vidra(dir, ['run', '-cp', join(REPO, 'conf'), '-cd', 'conf', '+experiment=ego4d_continual', 'strategy=recent_replay', 'vidra.run.dir=runs/continual']);
+    expect(continual.code, continual.stderr).toBe(0);
+    expect(read(dir, 'runs/continual/.vidra/resolved.yaml')).toContain('strategy:\n  _target_: mylab.recent_replay\n  mem_size: 64\n  batch_size_mem: 4\n');
+    const online = JSON.parse(read(dir, 'runs/continual/metrics.json')) as { users: number; 'online/acc_verb': number };
+    expect(online.users).toBe(3);
+    expect(online['online/acc_verb']).toBeGreaterThan(0);
+  });
+
   it('--package: a separate npm package the settings list by name; its test passes and vidra run loads it through node_modules', { timeout: 180_000 }, async () => {
     const dir = project();
     writeFileSync(join(dir, 'vidra.config.json'), `${JSON.stringify({ configDir: 'conf', plugins: [] }, null, 2)}\n`);
@@ -185,17 +273,29 @@ describe('vidra new plugin', () => {
 
     const listed = await vidra(dir, ['plugins', 'loss']);
     expect(listed.stdout).toContain('  mylab.brier          multi-label Brier score: scale * (sigmoid(x) - y)^2\n      scale: number = 1                  multiplies every element loss\n');
-    const train = await vidra(dir, ['run', '-cp', join(REPO, 'conf'), '-cd', 'conf', '++loss=brier', 'task.epochs=1', 'vidra.run.dir=runs/train']);
+    // A scheduler package too, trained together with the loss package.
+    const scheduler = await vidra(dir, ['new', 'plugin', 'scheduler', 'mylab.inv_sqrt', '--package']);
+    expect(scheduler.code, scheduler.stderr).toBe(0);
+    expect(scheduler.stdout).toContain('  created conf/scheduler/inv_sqrt.yaml\n  created packages/vidra-plugin-inv-sqrt/package.json\n');
+    symlinkSync(join('..', 'packages', 'vidra-plugin-inv-sqrt'), join(dir, 'node_modules', 'vidra-plugin-inv-sqrt'), 'dir');
+    const schedulerTest = await exec(TSX, ['--test', 'test/inv_sqrt.test.ts'], join(dir, 'packages', 'vidra-plugin-inv-sqrt'));
+    expect(schedulerTest.code, schedulerTest.stdout + schedulerTest.stderr).toBe(0);
+    expect(schedulerTest.stdout).toMatch(/^# pass 1$/m);
+
+    const train = await vidra(dir, ['run', '-cp', join(REPO, 'conf'), '-cd', 'conf', '++loss=brier', 'scheduler=inv_sqrt', 'task.epochs=1', 'task.log_every=1', 'vidra.run.dir=runs/train']);
     expect(train.code, train.stderr).toBe(0);
     expect(read(dir, 'runs/train/.vidra/resolved.yaml')).toContain('loss:\n  _target_: mylab.brier\n');
-    expect(read(dir, 'runs/train/.vidra/vidra.yaml')).toContain('- vidra-plugin-brier');
+    expect(read(dir, 'runs/train/.vidra/resolved.yaml')).toContain('scheduler:\n  _target_: mylab.inv_sqrt\n');
+    expect(read(dir, 'runs/train/.vidra/vidra.yaml')).toContain('- vidra-plugin-brier\n  - vidra-plugin-inv-sqrt\n');
+    // Step 1 of the warmup runs with lr 0.
+    expect(JSON.parse(read(dir, 'runs/train/metrics.jsonl').split('\n')[0]!)).toMatchObject({ step: 1, lr: 0 });
 
     // A task package too: its own test runs `vidra run` in a scratch project that loads the package's module.
     const task = await vidra(dir, ['new', 'plugin', 'task', 'hello', '--package']);
     expect(task.code, task.stderr).toBe(0);
     const taskTest = await exec(TSX, ['--test', 'test/hello.test.ts'], join(dir, 'packages', 'vidra-plugin-hello'));
     expect(taskTest.code, taskTest.stdout + taskTest.stderr).toBe(0);
-    expect(JSON.parse(read(dir, 'vidra.config.json')).plugins).toEqual(['vidra-plugin-brier', 'vidra-plugin-hello']);
+    expect(JSON.parse(read(dir, 'vidra.config.json')).plugins).toEqual(['vidra-plugin-brier', 'vidra-plugin-inv-sqrt', 'vidra-plugin-hello']);
   });
 
   it('bad input: one usage error, exit 2, nothing written', { timeout: 60_000 }, async () => {
@@ -204,7 +304,8 @@ describe('vidra new plugin', () => {
     const before = files(dir).map((f) => [f, read(dir, f)]);
     const cases: Array<[string[], string]> = [
       [['new', 'plugin', 'los', 'x'], "Error: vidra new plugin: there is no plugin kind 'los'. Did you mean 'loss'? Plugin kinds: dataset, sampler, model, loss, strategy, metric, optimizer, scheduler, launcher, sweeper, callback, task"],
-      [['new', 'plugin', 'metric', 'x'], "Error: vidra new plugin: there is no scaffold for the kind 'metric' yet (scaffolds: task, loss, model, dataset); docs/plugins.md shows how to write one"],
+      [['new', 'plugin', 'metric', 'map'], "Error: vidra new plugin: Vidra has a built-in metric plugin named 'map'; choose another name (e.g. a scoped 'mylab.map')"],
+      [['new', 'plugin', 'launcher', 'local'], "Error: vidra new plugin: Vidra has a built-in launcher plugin named 'local'; choose another name (e.g. a scoped 'mylab.local')"],
       [['new', 'plugin', 'loss', 'my lab'], "Error: vidra new plugin: invalid plugin name 'my lab': use letters, digits, '_', '-' and '.' (for a scope, e.g. 'mylab.brier')"],
       [['new', 'plugin', 'loss', 'bce'], "Error: vidra new plugin: Vidra has a built-in loss plugin named 'bce'; choose another name (e.g. a scoped 'mylab.bce')"],
       [['new', 'plugin', 'loss', 'other.brier'], 'Error: vidra new plugin: conf/loss/brier.yaml, plugins/brier.ts, test/brier.test.ts already exist; choose another name, or remove them first (nothing was written)'],
