@@ -53,11 +53,14 @@ export async function collectStates(folder: SlurmFolder): Promise<JobState[]> {
     const base = { num: job.num, overrides: job.overrides };
     let arrayId: string | null = null;
     let taskId = -1;
+    let refused: string | undefined;
     for (const a of arrays) {
       const i = a.nums.indexOf(job.num);
-      if (i >= 0) [arrayId, taskId] = [a.array_job_id, i];
+      // An array sbatch refused ran nothing: the job is where an earlier submission left it.
+      if (i >= 0 && a.error) refused = a.error;
+      else if (i >= 0) [arrayId, taskId, refused] = [a.array_job_id, i, undefined];
     }
-    if (arrayId === null) return { ...base, status: 'not_started', outputDir: null, error: 'not submitted' };
+    if (arrayId === null) return { ...base, status: 'not_started', outputDir: null, error: refused ? `not submitted: ${refused}` : 'not submitted' };
     let rec: TaskRecord | null = folder.task(job.num);
     // A record of an earlier submission (before `vidra resubmit`) only says where the job's directory is.
     const outputDir = rec?.output_dir ?? null;

@@ -181,6 +181,72 @@ describe.skipIf(cluster === null).concurrent(`vidra/launcher=slurm on a real Slu
     expect(p.status('runs/x/1')).toMatchObject({ status: 'interrupted', signal: 'SIGTERM' });
   });
 
+  test('settings sbatch refuses (a partition, an extra #SBATCH line) are one error naming the key, exit 2, before any sweep directory', { timeout: 60_000 }, async () => {
+    const p = slurmProject();
+    const HINT = '(Set the environment variable VIDRA_FULL_ERROR=1 for a complete stack trace.)\n';
+    const [partition, extra] = await Promise.all([
+      run(p, ['run', '-m', ...SLURM, 'vidra.launcher.partition=nope', 'seed=1,2']),
+      run(p, ['run', '-m', ...SLURM, '+vidra.launcher.additional_parameters.foo_bar=1', 'seed=1,2']),
+    ]);
+    expect(partition).toMatchObject({
+      code: 2,
+      stderr: `Error: sbatch refused the job array: invalid partition specified: nope; allocation failure: Invalid partition name specified; check vidra.launcher.partition=nope\n${HINT}`,
+    });
+    expect(extra).toMatchObject({
+      code: 2,
+      stderr: `Error: sbatch refused the job array: unrecognized option '--foo-bar=1'; check vidra.launcher.additional_parameters.foo_bar=1\n${HINT}`,
+    });
+    expect(p.exists('runs')).toBe(false);
+  });
+
+  test('a batch sbatch refuses mid-sweep leaves the sweep marked failed with the reason; vidra resubmit says the same until it can submit', { timeout: 120_000 }, async () => {
+    const p = slurmProject();
+    const slurmEnv = { ...process.env, ...cluster!.env };
+    const scontrol = (...args: string[]) => spawnSync('scontrol', args, { env: slurmEnv, encoding: 'utf8' });
+    const partition = `refuse${process.pid}`;
+    expect(scontrol('create', `partitionname=${partition}`, 'nodes=ALL', 'state=UP').status).toBe(0);
+    try {
+      const sweep = ['run', '-m', ...SLURM, `vidra.launcher.partition=${partition}`, 'vidra.sweeper.max_batch_size=1', 'vidra.sweep.dir=runs/p', 'task.steps=20', 'task.step_s=0.3', 'seed=1,2'];
+      const { done } = p.start(sweep, { env: cluster!.env, killAfterMs: 100_000 });
+      await p.waitForFiles('started', 1, 60_000);
+      // The second batch is submitted once the first has ended: by then the partition takes no new jobs.
+      expect(scontrol('update', `partitionname=${partition}`, 'state=drain').status).toBe(0);
+      const r = await done;
+      const reason = `sbatch refused the job array: Batch job submission failed: Required partition not available (inactive or drain); check vidra.launcher.partition=${partition}`;
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`\nError: ${reason} (sweep directory runs/p marked failed in summary.json)\n`);
+      const summary = p.json<Summary & { status: string; error: string }>('runs/p/summary.json');
+      expect([summary.status, summary.error]).toEqual(['failed', reason]);
+      expect(summary.jobs.map((j) => [j.num, j.status, j.error ?? null])).toEqual([
+        [0, 'completed', null],
+        [1, 'not_started', reason],
+      ]);
+      expect(p.runDirs()).toEqual(['runs/p/0']);
+      expect(p.json<Array<{ array_job_id: string | null; error?: string }>>('runs/p/.slurm/arrays.json').map((a) => [a.array_job_id === null, a.error ?? null])).toEqual([
+        [false, null],
+        [true, reason],
+      ]);
+      const st = await run(p, ['status', 'runs/p']);
+      expect(st.code).toBe(1);
+      expect(st.stdout).toMatch(/^array job \d+: 0 pending, 0 running, 1 completed, 1 failed;/);
+      expect(st.stdout).toContain(`1    not_started  task=steps task.steps=20 task.step_s=0.3 seed=2  -         not submitted: ${reason}\n`);
+      expect(p.json<{ status: string; error: string }>('runs/p/summary.json')).toMatchObject({ status: 'failed', error: reason });
+
+      // resubmit: the same refusal, exit 2, and the job stays as it was; once the partition is up, it runs.
+      const refused = await run(p, ['resubmit', 'runs/p']);
+      expect([refused.code, refused.stderr.split('\n')[0]]).toEqual([2, `Error: ${reason}`]);
+      expect((await run(p, ['status', 'runs/p'])).stdout).toContain(`1    not_started  task=steps task.steps=20 task.step_s=0.3 seed=2  -         not submitted: ${reason}\n`);
+      expect(scontrol('update', `partitionname=${partition}`, 'state=up').status).toBe(0);
+      const again = await run(p, ['resubmit', 'runs/p']);
+      expect(again.code).toBe(0);
+      expect(again.stdout).toContain('2 of 2 jobs completed; sweep directory: runs/p\n');
+      expect(p.status('runs/p/1').status).toBe('completed');
+      expect(p.json<Record<string, unknown>>('runs/p/summary.json')).not.toHaveProperty('status');
+    } finally {
+      scontrol('delete', `partitionname=${partition}`);
+    }
+  });
+
   test('Ctrl-C while waiting cancels the array and marks the sweep interrupted', { timeout: 120_000 }, async () => {
     const p = slurmProject();
     const { child, done } = p.start(['run', '-m', ...SLURM, 'vidra.sweep.dir=runs/c', 'task.steps=600', 'task.step_s=0.1', 'seed=1,2'], { env: cluster!.env, killAfterMs: 100_000 });
