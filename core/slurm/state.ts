@@ -30,6 +30,16 @@ export function slurmEnding(t: Pick<SlurmTask, 'state' | 'reason' | 'exitCode' |
   }
 }
 
+/**
+ * Records Slurm's ending of a task in its run directory: a cancelled job `interrupted` (scancel's SIGTERM,
+ * as Ctrl-C leaves a local one); any other `failed` with Slurm's reason, over the `interrupted` its process
+ * wrote on Slurm's SIGTERM (a time limit is not a stop to resume from).
+ */
+export function markEnding(dir: string, ending: { status: 'failed' | 'interrupted'; error: string }): void {
+  if (ending.status === 'interrupted') StatusFile.markDead(dir, { signal: 'SIGTERM', interrupted: true, message: ending.error });
+  else StatusFile.markKilled(dir, { type: 'SlurmKilled', message: ending.error });
+}
+
 function readStatus(dir: string | null): StatusRecord | null {
   if (!dir || !existsSync(join(dir, 'status.json'))) return null;
   try {
@@ -72,7 +82,9 @@ export async function collectStates(folder: SlurmFolder): Promise<JobState[]> {
       const unexplained = rec.status === 'interrupted' && !rec.slurm_state && t !== undefined;
       if (unexplained && !FINAL_STATES.has(t.state)) return { ...base, status: 'running', outputDir, reason: t.state };
       if (unexplained && t.state !== 'COMPLETED' && t.state !== 'FAILED') {
-        rec = { ...rec, ...slurmEnding(t, log), slurm_state: t.state };
+        const ending = slurmEnding(t, log);
+        if (outputDir) markEnding(outputDir, ending);
+        rec = { ...rec, ...ending, slurm_state: t.state };
         folder.writeTask(rec);
       }
       return ended(base, rec, outputDir);
@@ -86,9 +98,7 @@ export async function collectStates(folder: SlurmFolder): Promise<JobState[]> {
       ? slurmEnding(t, log)
       : { status: 'failed' as const, error: `the task left Slurm's queue without writing its exit status; log: ${log}` };
     if (rec) {
-      // A cancelled job is `interrupted` (scancel sends SIGTERM), as Ctrl-C leaves a local one.
-      const cancelled = ending.status === 'interrupted';
-      if (rec.output_dir) StatusFile.markDead(rec.output_dir, { signal: cancelled ? 'SIGTERM' : null, interrupted: cancelled, message: ending.error });
+      if (rec.output_dir) markEnding(rec.output_dir, ending);
       rec = { ...rec, phase: 'ended', status: ending.status, error: ending.error, slurm_state: t?.state ?? 'UNKNOWN', ended_at: new Date().toISOString() };
       folder.writeTask(rec);
       return ended(base, rec, outputDir);

@@ -10,7 +10,7 @@ import { onPreemptionSignal, saveForPreemption } from '../run/preemption.ts';
 import { onInterrupt } from '../run/signals.ts';
 import { SlurmFolder, type TaskRecord } from './folder.ts';
 import { FINAL_STATES, requeue, showJobSync } from './scontrol.ts';
-import { slurmEnding } from './state.ts';
+import { markEnding, slurmEnding } from './state.ts';
 import { LAST_CHECKPOINT, weightsFile } from '../engine/safetensors.ts';
 
 /**
@@ -76,6 +76,8 @@ export async function runSlurmTask(argv: readonly string[], builtins: readonly P
     const t = showJobSync(slurm.job_id!);
     const known = t !== null && FINAL_STATES.has(t.state);
     const by = known ? slurmEnding(t, record.log.err) : { status: 'interrupted' as const, error: `interrupted by ${signal}` };
+    // The job has just marked itself interrupted: a time limit or node failure makes that `failed`, with Slurm's reason.
+    if (known && record.output_dir) markEnding(record.output_dir, by);
     save({ phase: 'ended', status: by.status, error: by.error, ended_at: new Date().toISOString(), ...(known ? { slurm_state: t.state } : {}) });
   });
   let ret: JobReturn;

@@ -108,21 +108,36 @@ describe.skipIf(cluster === null).concurrent(`vidra/launcher=slurm on a real Slu
     expect(p.json<Summary>('runs/b/summary.json').jobs.map((j) => j.status)).toEqual(['completed', 'completed', 'completed']);
   });
 
-  test('a task killed by its time limit is reported TIMEOUT with its log; with max_num_timeout it requeues and resumes', { timeout: 200_000 }, async () => {
+  test('a task killed by its time limit is reported TIMEOUT with its log, in status.json too; with max_num_timeout it requeues and resumes', { timeout: 280_000 }, async () => {
     const p = slurmProject();
-    const limit = ['vidra.launcher.timeout_min=1', 'task.steps=200', 'task.step_s=0.5'];
-    const [killed, resumed] = await Promise.all([
-      run(p, ['run', '-m', ...SLURM, ...limit, 'vidra.launcher.signal_delay_s=0', 'vidra.sweep.dir=runs/t', 'seed=1'], 190_000),
-      run(p, ['run', '-m', ...SLURM, 'vidra.launcher.timeout_min=1', 'task.steps=90', 'task.step_s=0.5', 'vidra.launcher.signal_delay_s=30', 'vidra.launcher.max_num_timeout=1', 'vidra.sweep.dir=runs/r', 'seed=1'], 190_000),
+    const limit = ['vidra.launcher.timeout_min=1', 'task.steps=400', 'task.step_s=0.5'];
+    const requeue = ['vidra.launcher.signal_delay_s=30', 'vidra.launcher.max_num_timeout=1'];
+    const [killed, resumed, twice] = await Promise.all([
+      run(p, ['run', '-m', ...SLURM, ...limit, 'vidra.launcher.signal_delay_s=0', 'vidra.sweep.dir=runs/t', 'seed=1'], 270_000),
+      run(p, ['run', '-m', ...SLURM, 'vidra.launcher.timeout_min=1', 'task.steps=90', 'task.step_s=0.5', ...requeue, 'vidra.sweep.dir=runs/r', 'seed=1'], 270_000),
+      // Needs more than its two time limits: requeued once, then killed by the second.
+      run(p, ['run', '-m', ...SLURM, ...limit, ...requeue, 'vidra.sweep.dir=runs/f', 'seed=1'], 270_000),
     ]);
+    const timeout = (dir: string) => {
+      const [arrayId] = p.json<Array<{ array_job_id: string }>>(`${dir}/.slurm/arrays.json`).map((a) => a.array_job_id);
+      return `TIMEOUT: the time limit (00:01:00) was reached; log: ${p.path(`${dir}/.slurm/${arrayId}_0.err`)}`;
+    };
     expect(killed.code).toBe(1);
-    const [arrayId] = p.json<Array<{ array_job_id: string }>>('runs/t/.slurm/arrays.json').map((a) => a.array_job_id);
-    const log = p.path(`runs/t/.slurm/${arrayId}_0.err`);
     const job = p.json<Summary>('runs/t/summary.json').jobs[0]!;
     expect(job.status, p.read('runs/t/.slurm/tasks/0.json')).toBe('failed');
-    expect(job.error).toBe(`TIMEOUT: the time limit (00:01:00) was reached; log: ${log}`);
-    expect(p.status('runs/t/0').status).not.toBe('running');
-    expect(killed.stdout).toContain(`TIMEOUT: the time limit (00:01:00) was reached; log: ${log}`);
+    expect(job.error).toBe(timeout('runs/t'));
+    expect(killed.stdout).toContain(timeout('runs/t'));
+    // status.json says the same as the table: failed, not the `interrupted` of Slurm's SIGTERM alone.
+    expect(p.status('runs/t/0')).toMatchObject({ status: 'failed', signal: 'SIGTERM', error: { type: 'SlurmKilled', message: timeout('runs/t') } });
+    const st = await run(p, ['status', 'runs/t']);
+    expect([st.code, st.stdout]).toEqual([1, expect.stringContaining(`0    failed  task=steps task.steps=400 task.step_s=0.5 seed=1  runs/t/0  ${timeout('runs/t')}\n`)]);
+
+    expect(twice.code).toBe(1);
+    expect(p.json<Summary>('runs/f/summary.json').jobs.map((j) => [j.status, j.error])).toEqual([['failed', timeout('runs/f')]]);
+    const final = p.status('runs/f/0');
+    expect(final).toMatchObject({ status: 'failed', error: { type: 'SlurmKilled', message: timeout('runs/f') } });
+    expect(final.history!.map((h) => [h.status, h.signal])).toEqual([['interrupted', 'SIGTERM']]);
+    expect(p.read('runs/f/0/job.log')).toContain('Slurm signalled the end of the time limit; no requeue left (max_num_timeout=1)');
 
     expect(resumed.code).toBe(0);
     const status = p.status('runs/r/0');
