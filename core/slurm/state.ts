@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JobReturn } from '../plugins/interfaces.ts';
 import { StatusFile, type StatusRecord } from '../run/status.ts';
@@ -25,9 +25,29 @@ export function slurmEnding(t: Pick<SlurmTask, 'state' | 'reason' | 'exitCode' |
       return { status: 'interrupted', error: `CANCELLED (scancel)${where}` };
     case 'OUT_OF_MEMORY':
       return { status: 'failed', error: `OUT_OF_MEMORY: the task went over its memory limit${where}` };
-    default:
-      return { status: 'failed', error: `${t.state}${t.reason && t.reason !== 'None' ? ` (${t.reason})` : ''}, exit code ${t.exitCode}${where}` };
+    default: {
+      // Without cgroups Slurm kills a task over its memory limit (OverMemoryKill) as FAILED: its log says why.
+      const said = stepdErrors(log);
+      return { status: 'failed', error: `${t.state}${t.reason && t.reason !== 'None' ? ` (${t.reason})` : ''}, exit code ${t.exitCode}${said ? `: ${said}` : ''}${where}` };
+    }
   }
+}
+
+/** slurmstepd's own error lines at the end of a task's log (`StepId=7.batch exceeded memory limit ...`), but its `*** JOB ... ***` banner. */
+function stepdErrors(log: string): string {
+  let text: string;
+  try {
+    const size = statSync(log).size;
+    const fd = openSync(log, 'r');
+    const buf = Buffer.alloc(Math.min(size, 64 * 1024));
+    readSync(fd, buf, 0, buf.length, size - buf.length);
+    closeSync(fd);
+    text = buf.toString('utf8');
+  } catch {
+    return '';
+  }
+  const lines = [...text.matchAll(/^slurmstepd[^:]*: error: (.+)$/gm)].map((m) => m[1]!.trim()).filter((l) => !l.startsWith('***'));
+  return [...new Set(lines)].join('; ');
 }
 
 /**
@@ -77,7 +97,9 @@ export async function collectStates(folder: SlurmFolder): Promise<JobState[]> {
     if (rec && rec.array_job_id !== arrayId) rec = null;
     const t = byTask.get(`${arrayId}_${taskId}`);
     const log = folder.logPaths(options, environment.cwd, arrayId, taskId).err;
-    if (rec?.phase === 'ended') {
+    // Slurm requeued the task after it ended (a node failure with JobRequeue, preemption): it runs again.
+    const requeued = rec?.phase === 'ended' && t !== undefined && !FINAL_STATES.has(t.state) && t.restarts > rec.restarts;
+    if (rec?.phase === 'ended' && !requeued) {
       // SIGTERM came before slurmctld said why (time limit, scancel): wait for Slurm's final state, which says it.
       const unexplained = rec.status === 'interrupted' && !rec.slurm_state && t !== undefined;
       if (unexplained && !FINAL_STATES.has(t.state)) return { ...base, status: 'running', outputDir, reason: t.state };

@@ -42,7 +42,7 @@ function slurmProject(): Project {
   return makeProject({
     'vidra.config.json': JSON.stringify({ configDir: 'conf', plugins: ['./test-plugins.mjs', './slurm-plugins.mjs'] }),
     'slurm-plugins.mjs': readFileSync(join(here, 'slurm-plugins.mjs'), 'utf8'),
-    'conf/task/steps.yaml': '_target_: steps\nsteps: 3\nstep_s: 0\nneeds_file: null\nresume: null\n',
+    'conf/task/steps.yaml': '_target_: steps\nsteps: 3\nstep_s: 0\nneeds_file: null\nalloc_mb: 0\nresume: null\n',
   });
 }
 
@@ -262,6 +262,21 @@ describe.skipIf(cluster === null).concurrent(`vidra/launcher=slurm on a real Slu
     }
   });
 
+  test('a task over its memory limit is killed by Slurm and reported with slurmstepd\'s reason', { timeout: 120_000 }, async () => {
+    const p = slurmProject();
+    const r = await run(p, ['run', '-m', ...SLURM, 'vidra.launcher.mem_gb=0.25', 'vidra.sweep.dir=runs/m', 'task.alloc_mb=640', 'task.steps=40', 'task.step_s=0.25', 'seed=1']);
+    expect(r.code).toBe(1);
+    const [arrayId] = p.json<Array<{ array_job_id: string }>>('runs/m/.slurm/arrays.json').map((a) => a.array_job_id);
+    const job = p.json<Summary>('runs/m/summary.json').jobs[0]!;
+    const reason = new RegExp(
+      `^FAILED \\(JobLaunchFailure\\), exit code 0:9: StepId=${arrayId}\\.batch exceeded memory limit \\(\\d+ > 268435456\\), being killed; Exceeded job memory limit; log: ${p.path(`runs/m/.slurm/${arrayId}_0.err`)}$`,
+    );
+    expect(job.status).toBe('failed');
+    expect(job.error).toMatch(reason);
+    expect(p.status('runs/m/0')).toMatchObject({ status: 'failed', error: { type: 'SlurmKilled', message: job.error } });
+    expect(r.stdout).toContain(`0    failed  task=steps task.alloc_mb=640 task.steps=40 task.step_s=0.25 seed=1  runs/m/0  ${job.error}\n`);
+  });
+
   test('Ctrl-C while waiting cancels the array and marks the sweep interrupted', { timeout: 120_000 }, async () => {
     const p = slurmProject();
     const { child, done } = p.start(['run', '-m', ...SLURM, 'vidra.sweep.dir=runs/c', 'task.steps=600', 'task.step_s=0.1', 'seed=1,2'], { env: cluster!.env, killAfterMs: 100_000 });
@@ -274,6 +289,47 @@ describe.skipIf(cluster === null).concurrent(`vidra/launcher=slurm on a real Slu
     expect(p.json<Summary>('runs/c/summary.json').jobs.map((j) => j.status)).toEqual(['interrupted', 'interrupted']);
     const st = await run(p, ['status', 'runs/c']);
     expect(st.stdout).toMatch(/^array job \d+: 0 pending, 0 running, 0 completed, 2 failed;/);
+  });
+});
+
+// Downs the cluster's only node, which kills every job on it: a describe of its own, after the concurrent one.
+describe.skipIf(cluster === null)(`a node failure on a real Slurm${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
+  test('a task whose node fails is reported NODE_FAIL; one that Slurm requeues runs again in its directory and completes', { timeout: 150_000 }, async () => {
+    const p = slurmProject();
+    const slurmEnv = { ...process.env, ...cluster!.env };
+    const node = (state: string) => spawnSync('scontrol', ['update', 'nodename=vidra0', `state=${state}`, ...(state === 'down' ? ['reason=vidra-test'] : [])], { env: slurmEnv, encoding: 'utf8' });
+    const steps = ['task.steps=40', 'task.step_s=0.5', 'seed=1'];
+    const failed = p.start(['run', '-m', ...SLURM, '+vidra.launcher.additional_parameters.no_requeue=true', 'vidra.sweep.dir=runs/n', ...steps], { env: cluster!.env, killAfterMs: 140_000 });
+    const requeued = p.start(['run', '-m', ...SLURM, 'vidra.sweep.dir=runs/q', ...steps], { env: cluster!.env, killAfterMs: 140_000 });
+    await p.waitForFiles('started', 2, 60_000);
+    expect(node('down').status).toBe(0);
+    try {
+      const [n, q] = await Promise.all([failed.done, requeued.done]);
+      expect(n.code).toBe(1);
+      const [arrayId] = p.json<Array<{ array_job_id: string }>>('runs/n/.slurm/arrays.json').map((a) => a.array_job_id);
+      const job = p.json<Summary>('runs/n/summary.json').jobs[0]!;
+      expect(job.status).toBe('failed');
+      expect(job.error).toMatch(new RegExp(`^NODE_FAIL \\(NodeDown\\), exit code \\d+:\\d+; log: ${p.path(`runs/n/.slurm/${arrayId}_0.err`)}$`));
+      expect(p.status('runs/n/0')).toMatchObject({ status: 'failed', signal: 'SIGTERM', error: { type: 'SlurmKilled', message: job.error } });
+      expect(n.stdout).toContain(`0    failed  task=steps task.steps=40 task.step_s=0.5 seed=1  runs/n/0  ${job.error}\n`);
+      expect((await run(p, ['status', 'runs/n'])).stdout).toContain(`runs/n/0  ${job.error}\n`);
+
+      expect(q.code).toBe(0);
+      expect(q.stderr).toMatch(/\[slurm \d+\] 1 pending \(BeginTime\), 0 running, 0 completed, 0 failed/);
+      const status = p.status('runs/q/0');
+      expect(status.status).toBe('completed');
+      expect(status.history!.map((h) => [h.status, h.signal])).toEqual([['interrupted', 'SIGTERM']]);
+      expect(p.read('runs/q/0/job.log')).toMatch(/\[WARN\] Slurm requeued the task \(\w+, \w+\): it runs again in this directory\n/);
+      expect((parseYaml(p.read('runs/q/0/.vidra/vidra.yaml')) as { slurm: { restarts: number } }).slurm.restarts).toBe(1);
+    } finally {
+      // ReturnToService=2 brings it back once slurmd registers again; resume it if it has not by then.
+      for (let i = 0; i < 100; i++) {
+        const r = spawnSync('sinfo', ['-h', '-N', '-o', '%T'], { env: slurmEnv, encoding: 'utf8' });
+        if (/^(idle|mixed|allocated)/m.test(r.stdout)) break;
+        if (i === 20) node('resume');
+        await new Promise((res) => setTimeout(res, 250));
+      }
+    }
   });
 });
 
