@@ -36,7 +36,10 @@ function report(folder: SlurmFolder, states: readonly JobState[]): number {
   const jobs: JobReturn[] = states.map(({ reason: _reason, ...j }) => j);
   const cwd = process.cwd();
   process.stdout.write(`${formatSummary({ sweepDir: folder.sweepDir, jobs }, cwd)}\n`);
-  if (states.every(finalState)) writeFileAtomic(`${folder.sweepDir}/summary.json`, `${JSON.stringify({ sweep_dir: folder.sweepDir, jobs }, null, 2)}\n`);
+  // The latest submission refused (sbatch's reason in arrays.json): the sweep stays marked failed.
+  const refused = folder.arrays().at(-1)?.error;
+  const head = refused === undefined ? { sweep_dir: folder.sweepDir } : { sweep_dir: folder.sweepDir, status: 'failed', error: refused };
+  if (states.every(finalState)) writeFileAtomic(`${folder.sweepDir}/summary.json`, `${JSON.stringify({ ...head, jobs }, null, 2)}\n`);
   return states.some((s) => finalState(s) && s.status !== 'completed') ? 1 : 0;
 }
 
@@ -53,7 +56,8 @@ export async function statusCommand(argv: readonly string[]): Promise<number> {
   const states = await collectStates(folder);
   const arrays = folder.arrays();
   const since = arrays.length ? (Date.now() - Date.parse(arrays[0]!.submitted_at)) / 1000 : null;
-  process.stdout.write(`array job${arrays.length > 1 ? 's' : ''} ${arrays.map((a) => a.array_job_id).join(', ')}: ${progressLine(states, since)}\n`);
+  const ids = arrays.flatMap((a) => (a.array_job_id === null ? [] : [a.array_job_id]));
+  process.stdout.write(`${ids.length ? `array job${ids.length > 1 ? 's' : ''} ${ids.join(', ')}` : 'no array job submitted'}: ${progressLine(states, since)}\n`);
   return report(folder, states);
 }
 

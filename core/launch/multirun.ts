@@ -58,12 +58,13 @@ export async function multirun(overrides: string[], env: RunEnvironment, registr
   let sweepDir: string | null = null;
   let nextNum = 0;
   let interrupted = false;
-  const writeSummary = () => {
+  const writeSummary = (failure?: string) => {
     // After an interruption the summary written by the signal handler is final: what a launcher
     // reports later for the jobs it stopped says less (it may not know their directories).
     if (!sweepDir || interrupted) return;
     const jobs = [...results.values()].sort((a, b) => a.num - b.num);
-    writeFileAtomic(join(sweepDir, 'summary.json'), `${JSON.stringify({ sweep_dir: sweepDir, jobs }, null, 2)}\n`);
+    const head = failure === undefined ? { sweep_dir: sweepDir } : { sweep_dir: sweepDir, status: 'failed', error: failure };
+    writeFileAtomic(join(sweepDir, 'summary.json'), `${JSON.stringify({ ...head, jobs }, null, 2)}\n`);
   };
   const dispose = onInterrupt((signal) => {
     abort.abort(signal);
@@ -146,7 +147,18 @@ export async function multirun(overrides: string[], env: RunEnvironment, registr
             return ret;
           },
         };
-        const returns = await launcher.launch(specs, ctx);
+        let returns: JobReturn[];
+        try {
+          returns = await launcher.launch(specs, ctx);
+        } catch (err) {
+          // The launcher could not run this batch (sbatch refused it): the sweep directory says so.
+          const reason = (err as Error).message;
+          for (const s of specs) if (results.get(s.num)!.status === 'not_started') results.get(s.num)!.error = reason;
+          bar.done();
+          writeSummary(reason);
+          (err as Error).message += ` (sweep directory ${relative(env.cwd, dir) || '.'} marked failed in summary.json)`;
+          throw err;
+        }
         for (const r of returns) {
           results.set(r.num, r);
           if (r.status !== 'pending') jobEnded(r);

@@ -81,6 +81,28 @@ export class StatusFile {
     return { record: status.record, marked: true };
   }
 
+  /**
+   * Marks the job in `dir` failed with `error` when a scheduler ended it (Slurm's time limit, node failure,
+   * memory kill): over `running` (its process died before writing) and over the `interrupted` its process
+   * wrote on the SIGTERM the scheduler sent, which alone would read as a stop to resume. That signal and end
+   * time are kept. Returns the record as it now stands, or null when there is no status.json.
+   */
+  static markKilled(dir: string, error: { type: string; message: string }): StatusRecord | null {
+    let status: StatusFile;
+    try {
+      status = new StatusFile(dir, JSON.parse(readFileSync(join(dir, 'status.json'), 'utf8')) as StatusRecord);
+    } catch {
+      return null;
+    }
+    const { record } = status;
+    if (record.status === 'running') status.finish({ status: 'failed', error });
+    else if (record.status === 'interrupted') {
+      status.record = { ...record, status: 'failed', error };
+      status.write();
+    }
+    return status.record;
+  }
+
   get current(): StatusRecord {
     return this.record;
   }

@@ -14,6 +14,8 @@ export interface ArrayRecord {
   nums: number[];
   submitted_at: string;
   script: string;
+  /** sbatch refused the array (its reason): none of its tasks ran. */
+  error?: string;
 }
 
 /** A task's exit-status file, `.slurm/tasks/<num>.json`: written when it starts, requeues and ends. */
@@ -100,8 +102,16 @@ export class SlurmFolder {
   }
 
   setArrayId(index: number, id: string): void {
+    this.updateArray(index, { array_job_id: id });
+  }
+
+  setArrayError(index: number, error: string): void {
+    this.updateArray(index, { error });
+  }
+
+  private updateArray(index: number, patch: Partial<ArrayRecord>): void {
     const arrays = this.arrays();
-    arrays[index]!.array_job_id = id;
+    arrays[index] = { ...arrays[index]!, ...patch };
     this.write('arrays.json', arrays);
   }
 

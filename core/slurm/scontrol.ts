@@ -97,14 +97,22 @@ export function showJobSync(jobId: string): SlurmTask | null {
   }
 }
 
-/** `sbatch --parsable script`: the new job's id. */
-export function sbatch(script: string): string {
+/** sbatch said no; `reason` is its own words, without its `sbatch: error: ` prefixes and `--help` pointer. */
+export class SbatchRefused extends VidraError {
+  constructor(readonly reason: string) {
+    super(`sbatch refused the job array: ${reason}`);
+  }
+}
+
+/** `sbatch --parsable script`: the new job's id (`--test-only`: checks the script and submits nothing). */
+export function sbatch(script: string, mode: '--parsable' | '--test-only' = '--parsable'): string {
   try {
-    return execFileSync('sbatch', ['--parsable', script], { stdio: ['ignore', 'pipe', 'pipe'] }).toString().trim().split(';')[0]!;
+    return execFileSync('sbatch', [mode, script], { stdio: ['ignore', 'pipe', 'pipe'] }).toString().trim().split(';')[0]!;
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: Buffer };
     if (e.code === 'ENOENT') throw new VidraError('sbatch is not on PATH: the slurm launcher needs the Slurm client commands (sbatch, scontrol, scancel)');
-    throw new VidraError(`sbatch refused the job array (${script}): ${(e.stderr?.toString() ?? e.message).trim()}`);
+    const said = (e.stderr?.toString() || e.message).split('\n').map((l) => l.replace(/^sbatch: (error: )?/, '').trim());
+    throw new SbatchRefused(said.filter((l) => l && !l.startsWith('Try "sbatch --help"')).join('; '));
   }
 }
 

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JobReturn } from '../plugins/interfaces.ts';
 import { StatusFile, type StatusRecord } from '../run/status.ts';
@@ -25,9 +25,39 @@ export function slurmEnding(t: Pick<SlurmTask, 'state' | 'reason' | 'exitCode' |
       return { status: 'interrupted', error: `CANCELLED (scancel)${where}` };
     case 'OUT_OF_MEMORY':
       return { status: 'failed', error: `OUT_OF_MEMORY: the task went over its memory limit${where}` };
-    default:
-      return { status: 'failed', error: `${t.state}${t.reason && t.reason !== 'None' ? ` (${t.reason})` : ''}, exit code ${t.exitCode}${where}` };
+    default: {
+      // Without cgroups Slurm kills a task over its memory limit (OverMemoryKill) as FAILED: its log says why.
+      const said = stepdErrors(log);
+      return { status: 'failed', error: `${t.state}${t.reason && t.reason !== 'None' ? ` (${t.reason})` : ''}, exit code ${t.exitCode}${said ? `: ${said}` : ''}${where}` };
+    }
   }
+}
+
+/** slurmstepd's own error lines at the end of a task's log (`StepId=7.batch exceeded memory limit ...`), but its `*** JOB ... ***` banner. */
+function stepdErrors(log: string): string {
+  let text: string;
+  try {
+    const size = statSync(log).size;
+    const fd = openSync(log, 'r');
+    const buf = Buffer.alloc(Math.min(size, 64 * 1024));
+    readSync(fd, buf, 0, buf.length, size - buf.length);
+    closeSync(fd);
+    text = buf.toString('utf8');
+  } catch {
+    return '';
+  }
+  const lines = [...text.matchAll(/^slurmstepd[^:]*: error: (.+)$/gm)].map((m) => m[1]!.trim()).filter((l) => !l.startsWith('***'));
+  return [...new Set(lines)].join('; ');
+}
+
+/**
+ * Records Slurm's ending of a task in its run directory: a cancelled job `interrupted` (scancel's SIGTERM,
+ * as Ctrl-C leaves a local one); any other `failed` with Slurm's reason, over the `interrupted` its process
+ * wrote on Slurm's SIGTERM (a time limit is not a stop to resume from).
+ */
+export function markEnding(dir: string, ending: { status: 'failed' | 'interrupted'; error: string }): void {
+  if (ending.status === 'interrupted') StatusFile.markDead(dir, { signal: 'SIGTERM', interrupted: true, message: ending.error });
+  else StatusFile.markKilled(dir, { type: 'SlurmKilled', message: ending.error });
 }
 
 function readStatus(dir: string | null): StatusRecord | null {
@@ -53,23 +83,30 @@ export async function collectStates(folder: SlurmFolder): Promise<JobState[]> {
     const base = { num: job.num, overrides: job.overrides };
     let arrayId: string | null = null;
     let taskId = -1;
+    let refused: string | undefined;
     for (const a of arrays) {
       const i = a.nums.indexOf(job.num);
-      if (i >= 0) [arrayId, taskId] = [a.array_job_id, i];
+      // An array sbatch refused ran nothing: the job is where an earlier submission left it.
+      if (i >= 0 && a.error) refused = a.error;
+      else if (i >= 0) [arrayId, taskId, refused] = [a.array_job_id, i, undefined];
     }
-    if (arrayId === null) return { ...base, status: 'not_started', outputDir: null, error: 'not submitted' };
+    if (arrayId === null) return { ...base, status: 'not_started', outputDir: null, error: refused ? `not submitted: ${refused}` : 'not submitted' };
     let rec: TaskRecord | null = folder.task(job.num);
     // A record of an earlier submission (before `vidra resubmit`) only says where the job's directory is.
     const outputDir = rec?.output_dir ?? null;
     if (rec && rec.array_job_id !== arrayId) rec = null;
     const t = byTask.get(`${arrayId}_${taskId}`);
     const log = folder.logPaths(options, environment.cwd, arrayId, taskId).err;
-    if (rec?.phase === 'ended') {
+    // Slurm requeued the task after it ended (a node failure with JobRequeue, preemption): it runs again.
+    const requeued = rec?.phase === 'ended' && t !== undefined && !FINAL_STATES.has(t.state) && t.restarts > rec.restarts;
+    if (rec?.phase === 'ended' && !requeued) {
       // SIGTERM came before slurmctld said why (time limit, scancel): wait for Slurm's final state, which says it.
       const unexplained = rec.status === 'interrupted' && !rec.slurm_state && t !== undefined;
       if (unexplained && !FINAL_STATES.has(t.state)) return { ...base, status: 'running', outputDir, reason: t.state };
       if (unexplained && t.state !== 'COMPLETED' && t.state !== 'FAILED') {
-        rec = { ...rec, ...slurmEnding(t, log), slurm_state: t.state };
+        const ending = slurmEnding(t, log);
+        if (outputDir) markEnding(outputDir, ending);
+        rec = { ...rec, ...ending, slurm_state: t.state };
         folder.writeTask(rec);
       }
       return ended(base, rec, outputDir);
@@ -83,9 +120,7 @@ export async function collectStates(folder: SlurmFolder): Promise<JobState[]> {
       ? slurmEnding(t, log)
       : { status: 'failed' as const, error: `the task left Slurm's queue without writing its exit status; log: ${log}` };
     if (rec) {
-      // A cancelled job is `interrupted` (scancel sends SIGTERM), as Ctrl-C leaves a local one.
-      const cancelled = ending.status === 'interrupted';
-      if (rec.output_dir) StatusFile.markDead(rec.output_dir, { signal: cancelled ? 'SIGTERM' : null, interrupted: cancelled, message: ending.error });
+      if (rec.output_dir) markEnding(rec.output_dir, ending);
       rec = { ...rec, phase: 'ended', status: ending.status, error: ending.error, slurm_state: t?.state ?? 'UNKNOWN', ended_at: new Date().toISOString() };
       folder.writeTask(rec);
       return ended(base, rec, outputDir);

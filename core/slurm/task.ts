@@ -9,8 +9,8 @@ import { JobLogger } from '../run/logger.ts';
 import { onPreemptionSignal, saveForPreemption } from '../run/preemption.ts';
 import { onInterrupt } from '../run/signals.ts';
 import { SlurmFolder, type TaskRecord } from './folder.ts';
-import { FINAL_STATES, requeue, showJobSync } from './scontrol.ts';
-import { slurmEnding } from './state.ts';
+import { FINAL_STATES, PENDING_STATES, requeue, showJobSync } from './scontrol.ts';
+import { markEnding, slurmEnding } from './state.ts';
 import { LAST_CHECKPOINT, weightsFile } from '../engine/safetensors.ts';
 
 /**
@@ -74,8 +74,17 @@ export async function runSlurmTask(argv: readonly string[], builtins: readonly P
     if (requeued) return;
     // Slurm may already say why (TIMEOUT, CANCELLED); if not yet, whoever watches the sweep adds it later.
     const t = showJobSync(slurm.job_id!);
+    // Slurm requeues it itself (a node failure under JobRequeue, preemption): it comes back into its directory.
+    if (t !== null && (PENDING_STATES.has(t.state) || t.restarts > restarts)) {
+      if (record.output_dir) new JobLogger(record.output_dir, { console: false }).warn(`Slurm requeued the task (${t.state}, ${t.reason}): it runs again in this directory`);
+      save({ phase: 'requeued' });
+      requeued = true;
+      return;
+    }
     const known = t !== null && FINAL_STATES.has(t.state);
     const by = known ? slurmEnding(t, record.log.err) : { status: 'interrupted' as const, error: `interrupted by ${signal}` };
+    // The job has just marked itself interrupted: a time limit or node failure makes that `failed`, with Slurm's reason.
+    if (known && record.output_dir) markEnding(record.output_dir, by);
     save({ phase: 'ended', status: by.status, error: by.error, ended_at: new Date().toISOString(), ...(known ? { slurm_state: t.state } : {}) });
   });
   let ret: JobReturn;

@@ -9,7 +9,7 @@ import { SLURM_SCHEMA, type SlurmOptions } from '../../core/slurm/options.ts';
 import { cancelAndSettle } from '../../core/slurm/cancel.ts';
 import { consoleLevel } from '../../core/run/progress.ts';
 import { onInterrupt } from '../../core/run/signals.ts';
-import { submitJobs } from '../../core/slurm/submit.ts';
+import { checkSubmission, submitJobs } from '../../core/slurm/submit.ts';
 import { waitForJobs } from '../../core/slurm/watch.ts';
 
 /**
@@ -27,6 +27,7 @@ export class SlurmLauncher implements Launcher {
           `with max_num_timeout=${options.max_num_timeout} each task would requeue itself at once; give a delay below ${options.timeout_min * 60} s, or max_num_timeout=0`,
       );
     }
+    checkSubmission(options);
   }
 
   async launch(jobs: JobSpec[], ctx: LaunchContext): Promise<JobReturn[]> {

@@ -134,12 +134,18 @@ export async function startCluster({ cpus = Math.max(16, availableParallelism() 
         'AccountingStorageType=accounting_storage/none',
         'JobCompType=jobcomp/filetxt',
         `JobCompLoc=${join(dir, 'log', 'jobcomp.txt')}`,
+        // Memory limits enforced without cgroups: slurmstepd samples the tasks' memory every second and kills
+        // a step over its limit (OverMemoryKill).
+        'JobAcctGatherType=jobacct_gather/linux',
+        'JobAcctGatherFrequency=1',
+        'JobAcctGatherParams=OverMemoryKill',
         'SchedulerType=sched/backfill',
         'SchedulerParameters=batch_sched_delay=0,sched_interval=1',
         'SelectType=select/cons_tres',
         'SelectTypeParameters=CR_CPU_Memory',
         'SlurmdParameters=config_overrides',
-        'DefMemPerCPU=100',
+        // Enforced (above): room for a Node task with ONNX Runtime; 16 such tasks still fit RealMemory.
+        'DefMemPerCPU=1000',
         'MaxArraySize=10001',
         'KillWait=5',
         'OverTimeLimit=0',

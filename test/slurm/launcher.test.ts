@@ -42,7 +42,7 @@ function slurmProject(): Project {
   return makeProject({
     'vidra.config.json': JSON.stringify({ configDir: 'conf', plugins: ['./test-plugins.mjs', './slurm-plugins.mjs'] }),
     'slurm-plugins.mjs': readFileSync(join(here, 'slurm-plugins.mjs'), 'utf8'),
-    'conf/task/steps.yaml': '_target_: steps\nsteps: 3\nstep_s: 0\nneeds_file: null\nresume: null\n',
+    'conf/task/steps.yaml': '_target_: steps\nsteps: 3\nstep_s: 0\nneeds_file: null\nalloc_mb: 0\nresume: null\n',
   });
 }
 
@@ -108,21 +108,36 @@ describe.skipIf(cluster === null).concurrent(`vidra/launcher=slurm on a real Slu
     expect(p.json<Summary>('runs/b/summary.json').jobs.map((j) => j.status)).toEqual(['completed', 'completed', 'completed']);
   });
 
-  test('a task killed by its time limit is reported TIMEOUT with its log; with max_num_timeout it requeues and resumes', { timeout: 200_000 }, async () => {
+  test('a task killed by its time limit is reported TIMEOUT with its log, in status.json too; with max_num_timeout it requeues and resumes', { timeout: 280_000 }, async () => {
     const p = slurmProject();
-    const limit = ['vidra.launcher.timeout_min=1', 'task.steps=200', 'task.step_s=0.5'];
-    const [killed, resumed] = await Promise.all([
-      run(p, ['run', '-m', ...SLURM, ...limit, 'vidra.launcher.signal_delay_s=0', 'vidra.sweep.dir=runs/t', 'seed=1'], 190_000),
-      run(p, ['run', '-m', ...SLURM, 'vidra.launcher.timeout_min=1', 'task.steps=90', 'task.step_s=0.5', 'vidra.launcher.signal_delay_s=30', 'vidra.launcher.max_num_timeout=1', 'vidra.sweep.dir=runs/r', 'seed=1'], 190_000),
+    const limit = ['vidra.launcher.timeout_min=1', 'task.steps=400', 'task.step_s=0.5'];
+    const requeue = ['vidra.launcher.signal_delay_s=30', 'vidra.launcher.max_num_timeout=1'];
+    const [killed, resumed, twice] = await Promise.all([
+      run(p, ['run', '-m', ...SLURM, ...limit, 'vidra.launcher.signal_delay_s=0', 'vidra.sweep.dir=runs/t', 'seed=1'], 270_000),
+      run(p, ['run', '-m', ...SLURM, 'vidra.launcher.timeout_min=1', 'task.steps=90', 'task.step_s=0.5', ...requeue, 'vidra.sweep.dir=runs/r', 'seed=1'], 270_000),
+      // Needs more than its two time limits: requeued once, then killed by the second.
+      run(p, ['run', '-m', ...SLURM, ...limit, ...requeue, 'vidra.sweep.dir=runs/f', 'seed=1'], 270_000),
     ]);
+    const timeout = (dir: string) => {
+      const [arrayId] = p.json<Array<{ array_job_id: string }>>(`${dir}/.slurm/arrays.json`).map((a) => a.array_job_id);
+      return `TIMEOUT: the time limit (00:01:00) was reached; log: ${p.path(`${dir}/.slurm/${arrayId}_0.err`)}`;
+    };
     expect(killed.code).toBe(1);
-    const [arrayId] = p.json<Array<{ array_job_id: string }>>('runs/t/.slurm/arrays.json').map((a) => a.array_job_id);
-    const log = p.path(`runs/t/.slurm/${arrayId}_0.err`);
     const job = p.json<Summary>('runs/t/summary.json').jobs[0]!;
     expect(job.status, p.read('runs/t/.slurm/tasks/0.json')).toBe('failed');
-    expect(job.error).toBe(`TIMEOUT: the time limit (00:01:00) was reached; log: ${log}`);
-    expect(p.status('runs/t/0').status).not.toBe('running');
-    expect(killed.stdout).toContain(`TIMEOUT: the time limit (00:01:00) was reached; log: ${log}`);
+    expect(job.error).toBe(timeout('runs/t'));
+    expect(killed.stdout).toContain(timeout('runs/t'));
+    // status.json says the same as the table: failed, not the `interrupted` of Slurm's SIGTERM alone.
+    expect(p.status('runs/t/0')).toMatchObject({ status: 'failed', signal: 'SIGTERM', error: { type: 'SlurmKilled', message: timeout('runs/t') } });
+    const st = await run(p, ['status', 'runs/t']);
+    expect([st.code, st.stdout]).toEqual([1, expect.stringContaining(`0    failed  task=steps task.steps=400 task.step_s=0.5 seed=1  runs/t/0  ${timeout('runs/t')}\n`)]);
+
+    expect(twice.code).toBe(1);
+    expect(p.json<Summary>('runs/f/summary.json').jobs.map((j) => [j.status, j.error])).toEqual([['failed', timeout('runs/f')]]);
+    const final = p.status('runs/f/0');
+    expect(final).toMatchObject({ status: 'failed', error: { type: 'SlurmKilled', message: timeout('runs/f') } });
+    expect(final.history!.map((h) => [h.status, h.signal])).toEqual([['interrupted', 'SIGTERM']]);
+    expect(p.read('runs/f/0/job.log')).toContain('Slurm signalled the end of the time limit; no requeue left (max_num_timeout=1)');
 
     expect(resumed.code).toBe(0);
     const status = p.status('runs/r/0');
@@ -181,6 +196,87 @@ describe.skipIf(cluster === null).concurrent(`vidra/launcher=slurm on a real Slu
     expect(p.status('runs/x/1')).toMatchObject({ status: 'interrupted', signal: 'SIGTERM' });
   });
 
+  test('settings sbatch refuses (a partition, an extra #SBATCH line) are one error naming the key, exit 2, before any sweep directory', { timeout: 60_000 }, async () => {
+    const p = slurmProject();
+    const HINT = '(Set the environment variable VIDRA_FULL_ERROR=1 for a complete stack trace.)\n';
+    const [partition, extra] = await Promise.all([
+      run(p, ['run', '-m', ...SLURM, 'vidra.launcher.partition=nope', 'seed=1,2']),
+      run(p, ['run', '-m', ...SLURM, '+vidra.launcher.additional_parameters.foo_bar=1', 'seed=1,2']),
+    ]);
+    expect(partition).toMatchObject({
+      code: 2,
+      stderr: `Error: sbatch refused the job array: invalid partition specified: nope; allocation failure: Invalid partition name specified; check vidra.launcher.partition=nope\n${HINT}`,
+    });
+    expect(extra).toMatchObject({
+      code: 2,
+      stderr: `Error: sbatch refused the job array: unrecognized option '--foo-bar=1'; check vidra.launcher.additional_parameters.foo_bar=1\n${HINT}`,
+    });
+    expect(p.exists('runs')).toBe(false);
+  });
+
+  test('a batch sbatch refuses mid-sweep leaves the sweep marked failed with the reason; vidra resubmit says the same until it can submit', { timeout: 120_000 }, async () => {
+    const p = slurmProject();
+    const slurmEnv = { ...process.env, ...cluster!.env };
+    const scontrol = (...args: string[]) => spawnSync('scontrol', args, { env: slurmEnv, encoding: 'utf8' });
+    const partition = `refuse${process.pid}`;
+    expect(scontrol('create', `partitionname=${partition}`, 'nodes=ALL', 'state=UP').status).toBe(0);
+    try {
+      const sweep = ['run', '-m', ...SLURM, `vidra.launcher.partition=${partition}`, 'vidra.sweeper.max_batch_size=1', 'vidra.sweep.dir=runs/p', 'task.steps=20', 'task.step_s=0.3', 'seed=1,2'];
+      const { done } = p.start(sweep, { env: cluster!.env, killAfterMs: 100_000 });
+      await p.waitForFiles('started', 1, 60_000);
+      // The second batch is submitted once the first has ended: by then the partition takes no new jobs.
+      expect(scontrol('update', `partitionname=${partition}`, 'state=drain').status).toBe(0);
+      const r = await done;
+      const reason = `sbatch refused the job array: Batch job submission failed: Required partition not available (inactive or drain); check vidra.launcher.partition=${partition}`;
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`\nError: ${reason} (sweep directory runs/p marked failed in summary.json)\n`);
+      const summary = p.json<Summary & { status: string; error: string }>('runs/p/summary.json');
+      expect([summary.status, summary.error]).toEqual(['failed', reason]);
+      expect(summary.jobs.map((j) => [j.num, j.status, j.error ?? null])).toEqual([
+        [0, 'completed', null],
+        [1, 'not_started', reason],
+      ]);
+      expect(p.runDirs()).toEqual(['runs/p/0']);
+      expect(p.json<Array<{ array_job_id: string | null; error?: string }>>('runs/p/.slurm/arrays.json').map((a) => [a.array_job_id === null, a.error ?? null])).toEqual([
+        [false, null],
+        [true, reason],
+      ]);
+      const st = await run(p, ['status', 'runs/p']);
+      expect(st.code).toBe(1);
+      expect(st.stdout).toMatch(/^array job \d+: 0 pending, 0 running, 1 completed, 1 failed;/);
+      expect(st.stdout).toContain(`1    not_started  task=steps task.steps=20 task.step_s=0.3 seed=2  -         not submitted: ${reason}\n`);
+      expect(p.json<{ status: string; error: string }>('runs/p/summary.json')).toMatchObject({ status: 'failed', error: reason });
+
+      // resubmit: the same refusal, exit 2, and the job stays as it was; once the partition is up, it runs.
+      const refused = await run(p, ['resubmit', 'runs/p']);
+      expect([refused.code, refused.stderr.split('\n')[0]]).toEqual([2, `Error: ${reason}`]);
+      expect((await run(p, ['status', 'runs/p'])).stdout).toContain(`1    not_started  task=steps task.steps=20 task.step_s=0.3 seed=2  -         not submitted: ${reason}\n`);
+      expect(scontrol('update', `partitionname=${partition}`, 'state=up').status).toBe(0);
+      const again = await run(p, ['resubmit', 'runs/p']);
+      expect(again.code).toBe(0);
+      expect(again.stdout).toContain('2 of 2 jobs completed; sweep directory: runs/p\n');
+      expect(p.status('runs/p/1').status).toBe('completed');
+      expect(p.json<Record<string, unknown>>('runs/p/summary.json')).not.toHaveProperty('status');
+    } finally {
+      scontrol('delete', `partitionname=${partition}`);
+    }
+  });
+
+  test('a task over its memory limit is killed by Slurm and reported with slurmstepd\'s reason', { timeout: 120_000 }, async () => {
+    const p = slurmProject();
+    const r = await run(p, ['run', '-m', ...SLURM, 'vidra.launcher.mem_gb=0.25', 'vidra.sweep.dir=runs/m', 'task.alloc_mb=640', 'task.steps=40', 'task.step_s=0.25', 'seed=1']);
+    expect(r.code).toBe(1);
+    const [arrayId] = p.json<Array<{ array_job_id: string }>>('runs/m/.slurm/arrays.json').map((a) => a.array_job_id);
+    const job = p.json<Summary>('runs/m/summary.json').jobs[0]!;
+    const reason = new RegExp(
+      `^FAILED \\(JobLaunchFailure\\), exit code 0:9: StepId=${arrayId}\\.batch exceeded memory limit \\(\\d+ > 268435456\\), being killed; Exceeded job memory limit; log: ${p.path(`runs/m/.slurm/${arrayId}_0.err`)}$`,
+    );
+    expect(job.status).toBe('failed');
+    expect(job.error).toMatch(reason);
+    expect(p.status('runs/m/0')).toMatchObject({ status: 'failed', error: { type: 'SlurmKilled', message: job.error } });
+    expect(r.stdout).toContain(`0    failed  task=steps task.alloc_mb=640 task.steps=40 task.step_s=0.25 seed=1  runs/m/0  ${job.error}\n`);
+  });
+
   test('Ctrl-C while waiting cancels the array and marks the sweep interrupted', { timeout: 120_000 }, async () => {
     const p = slurmProject();
     const { child, done } = p.start(['run', '-m', ...SLURM, 'vidra.sweep.dir=runs/c', 'task.steps=600', 'task.step_s=0.1', 'seed=1,2'], { env: cluster!.env, killAfterMs: 100_000 });
@@ -193,6 +289,47 @@ describe.skipIf(cluster === null).concurrent(`vidra/launcher=slurm on a real Slu
     expect(p.json<Summary>('runs/c/summary.json').jobs.map((j) => j.status)).toEqual(['interrupted', 'interrupted']);
     const st = await run(p, ['status', 'runs/c']);
     expect(st.stdout).toMatch(/^array job \d+: 0 pending, 0 running, 0 completed, 2 failed;/);
+  });
+});
+
+// Downs the cluster's only node, which kills every job on it: a describe of its own, after the concurrent one.
+describe.skipIf(cluster === null)(`a node failure on a real Slurm${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
+  test('a task whose node fails is reported NODE_FAIL; one that Slurm requeues runs again in its directory and completes', { timeout: 150_000 }, async () => {
+    const p = slurmProject();
+    const slurmEnv = { ...process.env, ...cluster!.env };
+    const node = (state: string) => spawnSync('scontrol', ['update', 'nodename=vidra0', `state=${state}`, ...(state === 'down' ? ['reason=vidra-test'] : [])], { env: slurmEnv, encoding: 'utf8' });
+    const steps = ['task.steps=40', 'task.step_s=0.5', 'seed=1'];
+    const failed = p.start(['run', '-m', ...SLURM, '+vidra.launcher.additional_parameters.no_requeue=true', 'vidra.sweep.dir=runs/n', ...steps], { env: cluster!.env, killAfterMs: 140_000 });
+    const requeued = p.start(['run', '-m', ...SLURM, 'vidra.sweep.dir=runs/q', ...steps], { env: cluster!.env, killAfterMs: 140_000 });
+    await p.waitForFiles('started', 2, 60_000);
+    expect(node('down').status).toBe(0);
+    try {
+      const [n, q] = await Promise.all([failed.done, requeued.done]);
+      expect(n.code).toBe(1);
+      const [arrayId] = p.json<Array<{ array_job_id: string }>>('runs/n/.slurm/arrays.json').map((a) => a.array_job_id);
+      const job = p.json<Summary>('runs/n/summary.json').jobs[0]!;
+      expect(job.status).toBe('failed');
+      expect(job.error).toMatch(new RegExp(`^NODE_FAIL \\(NodeDown\\), exit code \\d+:\\d+; log: ${p.path(`runs/n/.slurm/${arrayId}_0.err`)}$`));
+      expect(p.status('runs/n/0')).toMatchObject({ status: 'failed', signal: 'SIGTERM', error: { type: 'SlurmKilled', message: job.error } });
+      expect(n.stdout).toContain(`0    failed  task=steps task.steps=40 task.step_s=0.5 seed=1  runs/n/0  ${job.error}\n`);
+      expect((await run(p, ['status', 'runs/n'])).stdout).toContain(`runs/n/0  ${job.error}\n`);
+
+      expect(q.code).toBe(0);
+      expect(q.stderr).toMatch(/\[slurm \d+\] 1 pending \(BeginTime\), 0 running, 0 completed, 0 failed/);
+      const status = p.status('runs/q/0');
+      expect(status.status).toBe('completed');
+      expect(status.history!.map((h) => [h.status, h.signal])).toEqual([['interrupted', 'SIGTERM']]);
+      expect(p.read('runs/q/0/job.log')).toMatch(/\[WARN\] Slurm requeued the task \(\w+, \w+\): it runs again in this directory\n/);
+      expect((parseYaml(p.read('runs/q/0/.vidra/vidra.yaml')) as { slurm: { restarts: number } }).slurm.restarts).toBe(1);
+    } finally {
+      // ReturnToService=2 brings it back once slurmd registers again; resume it if it has not by then.
+      for (let i = 0; i < 100; i++) {
+        const r = spawnSync('sinfo', ['-h', '-N', '-o', '%T'], { env: slurmEnv, encoding: 'utf8' });
+        if (/^(idle|mixed|allocated)/m.test(r.stdout)) break;
+        if (i === 20) node('resume');
+        await new Promise((res) => setTimeout(res, 250));
+      }
+    }
   });
 });
 

@@ -4,6 +4,7 @@ import { parseShowJob, expandTaskIds } from '../../core/slurm/scontrol.ts';
 import type { SlurmOptions } from '../../core/slurm/options.ts';
 import { batchScript, carriedEnvironment, shellQuote } from '../../core/slurm/script.ts';
 import { progressLine } from '../../core/slurm/watch.ts';
+import { refusalHint } from '../../core/slurm/refusal.ts';
 
 const defaults: SlurmOptions = {
   timeout_min: 60,
@@ -152,5 +153,22 @@ describe('progress', () => {
       '1 pending (JobArrayTaskLimit), 1 running, 1 completed, 1 failed; elapsed 1:05, ETA 1:05',
     );
     expect(progressLine([job('pending', 'None')], 3)).toBe('1 pending, 0 running, 0 completed, 0 failed; elapsed 0:03, ETA ?');
+  });
+});
+
+describe('refusalHint: the settings an sbatch refusal points at', () => {
+  test('a flag it names, a topic it names (set or left to the cluster), or nothing', () => {
+    expect(refusalHint("unrecognized option '--mail-typo=END'", { ...defaults, additional_parameters: { mail_typo: 'END' } })).toBe('; check vidra.launcher.additional_parameters.mail_typo=END');
+    expect(refusalHint('Invalid --time specification', defaults)).toBe('; check vidra.launcher.timeout_min=60');
+    expect(refusalHint('Batch job submission failed: Invalid account or account/partition combination specified', { ...defaults, partition: 'gpu' })).toBe(
+      "; check vidra.launcher.account (not set: the cluster's default applies)",
+    );
+    expect(refusalHint('Batch job submission failed: Memory required by task is not available', { ...defaults, mem_gb: 900, mem_per_cpu: '8G' })).toBe(
+      '; check vidra.launcher.mem_gb=900 or vidra.launcher.mem_per_cpu=8G',
+    );
+    expect(refusalHint('Batch job submission failed: Requested node configuration is not available', { ...defaults, cpus_per_task: 512 })).toBe(
+      '; check vidra.launcher.nodes=1 or vidra.launcher.tasks_per_node=1 or vidra.launcher.cpus_per_task=512',
+    );
+    expect(refusalHint('Batch job submission failed: Slurm temporarily unable to accept job, sleeping and retrying', defaults)).toBe('');
   });
 });

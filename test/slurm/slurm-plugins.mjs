@@ -16,6 +16,7 @@ function writeAtomic(file, text) {
  * saved after every step in checkpoints/last.safetensors (JSON here: the name the train task uses, which a requeued task resumes from), and `resume` (a run directory)
  * continues from there — the train task's contract.
  * `needs_file`: fails unless that file exists in the working directory (a job fixed before a resubmit).
+ * `alloc_mb`: holds that much memory, written (so resident), from its start (a job over its Slurm memory limit).
  */
 class Steps {
   constructor(options, job) {
@@ -33,6 +34,8 @@ class Steps {
       state = JSON.parse(readFileSync(join(this.options.resume, 'checkpoints', 'last.safetensors'), 'utf8'));
       log.info(`resumed from ${this.options.resume} at step ${state.step}`);
     }
+    this.held = [];
+    for (let mb = 0; mb < this.options.alloc_mb; mb += 64) this.held.push(Buffer.alloc(64 * 1024 * 1024, 1));
     writeAtomic(join(outputDir, 'started'), String(process.pid));
     for (; state.step < this.options.steps && !signal.aborted; ) {
       await new Promise((r) => setTimeout(r, this.options.step_s * 1000));
@@ -59,6 +62,7 @@ export const plugins = [
         steps: { type: 'integer', minimum: 0, default: 3 },
         step_s: { type: 'number', minimum: 0, default: 0 },
         needs_file: { type: ['string', 'null'], default: null },
+        alloc_mb: { type: 'integer', minimum: 0, default: 0 },
         resume: { type: ['string', 'null'], default: null },
       },
       additionalProperties: false,
