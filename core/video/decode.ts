@@ -53,8 +53,9 @@ export function readFrameRun(meta: VideoMeta, ffmpeg: ResolvedBinary, start: num
       closeSync(pipe.write);
       return;
     }
-    ({ child, socket } = decode(meta, ffmpeg, start, count, sink, pipe));
-    return once(child, socket);
+    const run = decode(meta, ffmpeg, start, count, sink, pipe);
+    ({ child, socket } = run);
+    return runResult(meta, ffmpeg, start, count, run, () => stopped);
   });
   return {
     finished,
@@ -65,10 +66,6 @@ export function readFrameRun(meta: VideoMeta, ffmpeg: ResolvedBinary, start: num
       socket?.destroy();
     },
   };
-
-  function once(proc: ChildProcess, out: Socket): Promise<void> {
-    return runResult(meta, ffmpeg, start, count, proc, out, () => stopped);
-  }
 }
 
 interface Progress {
@@ -77,10 +74,8 @@ interface Progress {
   stderr: string;
 }
 
-const progressOf = new WeakMap<ChildProcess, Progress>();
-
 /** Starts ffmpeg on the pipe's write end and reads its frames from the read end into the sink. */
-function decode(meta: VideoMeta, ffmpeg: ResolvedBinary, start: number, count: number, sink: FrameSink, pipe: PipeEnds): { child: ChildProcess; socket: Socket } {
+function decode(meta: VideoMeta, ffmpeg: ResolvedBinary, start: number, count: number, sink: FrameSink, pipe: PipeEnds): { child: ChildProcess; socket: Socket; progress: Progress } {
   const frameBytes = meta.width * meta.height * 3;
   let child: ChildProcess;
   try {
@@ -89,7 +84,6 @@ function decode(meta: VideoMeta, ffmpeg: ResolvedBinary, start: number, count: n
     closeSync(pipe.write);
   }
   const progress: Progress = { k: 0, stderr: '' };
-  progressOf.set(child, progress);
   // Bytes of frames nobody wants (and anything past the last frame) are read here and dropped.
   const scratch = new Uint8Array(Math.min(frameBytes, 1 << 18));
   let off = 0;
@@ -130,6 +124,8 @@ function decode(meta: VideoMeta, ffmpeg: ResolvedBinary, start: number, count: n
   };
   const socket = new Socket(options);
   const hold = (on: boolean) => {
+    // A stopped run's socket is gone: ref/unref on it would only queue 'connect' listeners.
+    if (socket.destroyed) return;
     // The stderr pipe is a socket (net.Socket), whose ref/unref Readable's type does not declare.
     for (const h of [child, socket, child.stderr as Socket]) {
       if (on) h.ref();
@@ -140,12 +136,11 @@ function decode(meta: VideoMeta, ffmpeg: ResolvedBinary, start: number, count: n
   child.stderr!.on('data', (s: string) => {
     progress.stderr = (progress.stderr + s).slice(-STDERR_KEEP);
   });
-  return { child, socket };
+  return { child, socket, progress };
 }
 
 /** Settles when ffmpeg has exited and its frames are read: the error names the video and the first missing frame. */
-function runResult(meta: VideoMeta, ffmpeg: ResolvedBinary, start: number, count: number, child: ChildProcess, socket: Socket, stopped: () => boolean): Promise<void> {
-  const progress = progressOf.get(child)!;
+function runResult(meta: VideoMeta, ffmpeg: ResolvedBinary, start: number, count: number, { child, socket, progress }: { child: ChildProcess; socket: Socket; progress: Progress }, stopped: () => boolean): Promise<void> {
   // Frames still in the pipe when ffmpeg exits are read before the verdict.
   const drained = new Promise<void>((resolve) => {
     socket.on('end', resolve);
