@@ -2,7 +2,9 @@
 // frames through a pipe into Node buffers, VideoSource.frames()) against the ffmpeg CLI alone decoding the
 // same file to rgb24 rawvideo into /dev/null, on a 1080p and a 360p H.264 file that the bench generates
 // (4 s, 25 fps, libx264 yuv420p). Same ffmpeg binary for both (binary lookup: VIDRA_FFMPEG, PATH, npm
-// build). tinybench medians; target: Vidra ≥ 90% of the CLI's frames/s.
+// build). tinybench medians; target: Vidra ≥ 90% of the CLI's frames/s. A third reader, the same ffmpeg
+// command piped into `cat > /dev/null`, is the ceiling of any reader of a pipe (two kernel copies per frame
+// that /dev/null does not make): the README compares Vidra with it.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,21 +34,30 @@ function cli(file) {
   });
 }
 
+function cat(file) {
+  return new Promise((resolve, reject) => {
+    const p = spawn('sh', ['-c', '"$0" "$@" | cat > /dev/null', ffmpeg.path, '-nostdin', '-hide_banner', '-loglevel', 'error', '-i', file, '-map', '0:v:0', '-vsync', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { stdio: 'ignore' });
+    p.on('error', reject);
+    p.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg | cat exited ${code}`))));
+  });
+}
+
 async function vidra(source) {
   let n = 0;
   for await (const f of source.frames()) n += f.data.length > 0 ? 1 : 0;
   if (n !== source.length) throw new Error(`read ${n} of ${source.length} frames`);
 }
 
-// The two readers of a file alternate (one tinybench sample each per round), so that the load of a shared
+// The readers of a file alternate (one tinybench sample each per round), so that the load of a shared
 // machine drifting during the bench weighs on both alike; each round's Vidra/CLI ratio is paired.
 const ROUNDS = 9;
 const bench = new Bench({ name: 'video decode', time: 0, iterations: 1, warmup: false });
-const names = (name) => [`${name} ffmpeg CLI → /dev/null`, `${name} Vidra VideoSource.frames()`];
+const names = (name) => [`${name} ffmpeg CLI → /dev/null`, `${name} Vidra VideoSource.frames()`, `${name} ffmpeg CLI | cat`];
 for (const [name, source] of Object.entries(sources)) {
-  const [c, v] = names(name);
+  const [c, v, p] = names(name);
   bench.add(c, () => cli(source.path));
   bench.add(v, () => vidra(source));
+  bench.add(p, () => cat(source.path));
 }
 await Promise.all(Object.values(sources).map((s) => Promise.all([cli(s.path), vidra(s)]))); // warm-up
 const ms = new Map(bench.tasks.map((t) => [t.name, []]));
@@ -65,15 +76,17 @@ const median = (xs) => {
 console.log(`${bench.name} on node ${process.version}: ${binaryVersion(ffmpeg)} (${ffmpeg.from}); ${SECONDS} s at ${FPS} fps per file, medians of ${ROUNDS} rounds`);
 const rows = [];
 for (const [name, source] of Object.entries(sources)) {
-  const [c, v] = names(name).map((t) => ms.get(t));
+  const [c, v, p] = names(name).map((t) => ms.get(t));
   const cliFps = source.length / (median(c) / 1000);
   const vidraFps = source.length / (median(v) / 1000);
+  const pipeFps = source.length / (median(p) / 1000);
   rows.push({
     video: `${name} (${source.width}x${source.height}, ${source.length} frames)`,
     'ffmpeg CLI frames/s': +cliFps.toFixed(1),
     'Vidra frames/s': +vidraFps.toFixed(1),
     'Vidra / CLI': +(vidraFps / cliFps).toFixed(3),
     'paired ratio (median)': +median(c.map((x, i) => x / v[i])).toFixed(3),
+    'CLI | cat / CLI (pipe ceiling)': +(pipeFps / cliFps).toFixed(3),
   });
 }
 console.table(rows);
