@@ -19,6 +19,9 @@ export interface SlurmTask {
   node: string | null;
   partition: string | null;
   timeLimit: string;
+  /** The memory Slurm gives the job, as it writes it (`256M`, `4G`): per node (`--mem`), or per CPU (`--mem-per-cpu`, `DefMemPerCPU`); null when unlimited. */
+  minMemoryNode: string | null;
+  minMemoryCpu: string | null;
   stdout: string | null;
   stderr: string | null;
 }
@@ -41,6 +44,9 @@ export function expandTaskIds(spec: string): number[] {
   return ids;
 }
 
+/** `0` (or nothing) is no limit. */
+const memory = (v: string | null): string | null => (v === null || /^0[KMGT]?$/.test(v) ? null : v);
+
 export function parseShowJob(text: string): SlurmTask[] {
   const tasks: SlurmTask[] = [];
   for (const line of text.split('\n')) {
@@ -60,6 +66,8 @@ export function parseShowJob(text: string): SlurmTask[] {
       node: get('BatchHost') ?? get('NodeList'),
       partition: get('Partition'),
       timeLimit: get('TimeLimit') ?? 'UNLIMITED',
+      minMemoryNode: memory(get('MinMemoryNode')),
+      minMemoryCpu: memory(get('MinMemoryCPU')),
       stdout: get('StdOut'),
       stderr: get('StdErr'),
     };

@@ -16,21 +16,35 @@ const isFinal = (s: JobReturn['status']) => s === 'completed' || s === 'failed' 
 export const finalState = (j: JobState): boolean => isFinal(j.status);
 
 /** Slurm's account of a task that ended without saying so itself (killed: time limit, OOM, node failure, scancel). */
-export function slurmEnding(t: Pick<SlurmTask, 'state' | 'reason' | 'exitCode' | 'timeLimit'>, log: string): { status: 'failed' | 'interrupted'; error: string } {
+export function slurmEnding(
+  t: Pick<SlurmTask, 'state' | 'reason' | 'exitCode' | 'timeLimit' | 'minMemoryNode' | 'minMemoryCpu'>,
+  log: string,
+): { status: 'failed' | 'interrupted'; error: string } {
   const where = `; log: ${log}`;
   switch (t.state) {
     case 'TIMEOUT':
       return { status: 'failed', error: `TIMEOUT: the time limit (${t.timeLimit}) was reached${where}` };
     case 'CANCELLED':
       return { status: 'interrupted', error: `CANCELLED (scancel)${where}` };
-    case 'OUT_OF_MEMORY':
-      return { status: 'failed', error: `OUT_OF_MEMORY: the task went over its memory limit${where}` };
+    case 'OUT_OF_MEMORY': {
+      // With cgroups (task/cgroup) the kernel's OOM killer ends the task and Slurm says so; slurmstepd's
+      // line in the log counts the kills.
+      const said = stepdErrors(log);
+      return { status: 'failed', error: `OUT_OF_MEMORY: the task went over its memory limit${memoryLimit(t)}${said ? `; slurmstepd: ${said}` : ''}${where}` };
+    }
     default: {
       // Without cgroups Slurm kills a task over its memory limit (OverMemoryKill) as FAILED: its log says why.
       const said = stepdErrors(log);
       return { status: 'failed', error: `${t.state}${t.reason && t.reason !== 'None' ? ` (${t.reason})` : ''}, exit code ${t.exitCode}${said ? `: ${said}` : ''}${where}` };
     }
   }
+}
+
+/** ` of 256M a node; raise vidra.launcher.mem_gb`: the limit the job had and the key that sets it (`--mem`, which also replaces a per-CPU limit). */
+function memoryLimit(t: Pick<SlurmTask, 'minMemoryNode' | 'minMemoryCpu'>): string {
+  if (t.minMemoryNode) return ` of ${t.minMemoryNode} a node; raise vidra.launcher.mem_gb`;
+  if (t.minMemoryCpu) return ` of ${t.minMemoryCpu} a CPU; raise vidra.launcher.mem_gb (or mem_per_cpu)`;
+  return '; raise vidra.launcher.mem_gb';
 }
 
 /** slurmstepd's own error lines at the end of a task's log (`StepId=7.batch exceeded memory limit ...`), but its `*** JOB ... ***` banner. */

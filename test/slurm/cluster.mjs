@@ -1,9 +1,10 @@
 // A private single-node Slurm for the tests and the bench: installs the Debian packages when missing,
 // starts its own munged, slurmctld and slurmd in a temporary directory, and stops them by pid file.
-// Plain JS, so that bench/slurm.mjs can use it too.
+// Memory is confined by cgroups, as on real clusters, where the cgroup v1 hierarchies are writable here;
+// otherwise by slurmstepd's sampling (OverMemoryKill). Plain JS, so that bench/slurm.mjs can use it too.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -61,15 +62,68 @@ function clusterProcesses(conf) {
   return out;
 }
 
+const CGROUP_ROOT = '/sys/fs/cgroup';
+// proctrack/cgroup tracks a job's processes in freezer, task/cgroup confines its memory in memory; Slurm
+// (cgroup/v1) also makes its directories in cpuset and cpuacct when it can, so those are cleaned up too.
+const CGROUP_NEEDED = ['memory', 'freezer'];
+const CGROUP_CLEANED = ['memory', 'freezer', 'cpuset', 'cpuacct', 'devices'];
+
+/** Whether a cgroup v1 hierarchy is mounted at `/sys/fs/cgroup/<name>` and this process may make a cgroup in it. */
+function writableV1(name) {
+  const probe = join(CGROUP_ROOT, name, `vidra-probe-${process.pid}`);
+  try {
+    if (!existsSync(join(CGROUP_ROOT, name, 'cgroup.procs')) || existsSync(join(CGROUP_ROOT, name, 'cgroup.subtree_control'))) return false;
+    mkdirSync(probe);
+    rmdirSync(probe);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * How the cluster would enforce memory limits here: `cgroup` (task/cgroup over cgroup v1: Slurm ends a task
+ * over its limit OUT_OF_MEMORY) when the memory and freezer hierarchies are writable and
+ * `VIDRA_TEST_SLURM_CGROUPS` is not `off`; else `overmemorykill` (slurmstepd samples and kills: FAILED).
+ */
+export function memoryMode(env = process.env) {
+  if (env.VIDRA_TEST_SLURM_CGROUPS === 'off') return 'overmemorykill';
+  return CGROUP_NEEDED.every(writableV1) ? 'cgroup' : 'overmemorykill';
+}
+
+/** Removes a cgroup tree bottom-up (a cgroup directory is removed with rmdir, never its files); best effort. */
+function removeCgroup(dir) {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) if (e.isDirectory()) removeCgroup(join(dir, e.name));
+  try {
+    rmdirSync(dir);
+  } catch {
+    // still holds a process, or gone
+  }
+}
+
+let clusters = 0;
+
 const freePort = () => 20000 + Math.floor(Math.random() * 30000);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Starts a cluster; resolves to `{ dir, env, stop }` (env: SLURM_CONF for the clients), or throws with
- * the reason it cannot start (not root, no packages, a daemon that dies).
+ * Starts a cluster; resolves to `{ dir, env, node, memory, stop }` (env: SLURM_CONF for the clients; node:
+ * its node's name; memory: `cgroup` or `overmemorykill`, see memoryMode), or throws with the reason it
+ * cannot start (not root, no packages, a daemon that dies).
  */
 export async function startCluster({ cpus = Math.max(16, availableParallelism() * 4) } = {}) {
   install();
+  const memoryLimits = memoryMode();
+  // A name of its own: Debian's slurmd keeps its cgroups in slurm_<node name> (multiple-slurmd build), and
+  // two clusters at once (test files run in parallel) would share job ids, and so job cgroups, under one.
+  const node = `vidra${process.pid}${clusters++}`;
+  const cgroups = memoryLimits === 'cgroup' ? CGROUP_CLEANED.map((h) => join(CGROUP_ROOT, h, `slurm_${node}`)) : [];
   const dir = mkdtempSync(join(tmpdir(), 'vidra-slurm-'));
   chmodSync(dir, 0o755);
   for (const d of ['munge', 'state', 'spool', 'log']) mkdirSync(join(dir, d), { mode: 0o755 });
@@ -106,11 +160,35 @@ export async function startCluster({ cpus = Math.max(16, availableParallelism() 
         // gone meanwhile
       }
     }
+    // Slurm leaves its cgroups (slurm_<node>/system, uid_0) behind at stop.
+    for (const cg of cgroups) removeCgroup(cg);
     rmSync(dir, { recursive: true, force: true });
   };
   try {
     sh('/usr/sbin/munged', ['--force', `--key-file=${key}`, `--socket=${socket}`, `--pid-file=${pids.munged}`, `--log-file=${join(dir, 'log', 'munged.log')}`, `--seed-file=${join(dir, 'munge.seed')}`]);
     const memory = 64_000;
+    for (const cg of cgroups) removeCgroup(cg);
+    if (memoryLimits === 'cgroup') {
+      // Slurm 22.05 reads cgroup.conf beside slurm.conf. RAM and swap both capped at the job's memory (no
+      // swap allowed): the kernel's OOM killer ends a task over it, and Slurm reports OUT_OF_MEMORY.
+      const swap = existsSync(join(CGROUP_ROOT, 'memory', 'memory.memsw.limit_in_bytes'));
+      writeFileSync(
+        join(dir, 'cgroup.conf'),
+        ['CgroupPlugin=cgroup/v1', `CgroupMountpoint=${CGROUP_ROOT}`, 'ConstrainRAMSpace=yes', `ConstrainSwapSpace=${swap ? 'yes' : 'no'}`, 'AllowedSwapSpace=0', 'ConstrainCores=no', 'ConstrainDevices=no', ''].join('\n'),
+      );
+    }
+    const enforcement =
+      memoryLimits === 'cgroup'
+        ? ['ProctrackType=proctrack/cgroup', 'TaskPlugin=task/cgroup', 'JobAcctGatherType=jobacct_gather/linux', 'JobAcctGatherFrequency=1']
+        : [
+            'ProctrackType=proctrack/linuxproc',
+            'TaskPlugin=task/none',
+            // Memory limits enforced without cgroups: slurmstepd samples the tasks' memory every second and kills
+            // a step over its limit (OverMemoryKill).
+            'JobAcctGatherType=jobacct_gather/linux',
+            'JobAcctGatherFrequency=1',
+            'JobAcctGatherParams=OverMemoryKill',
+          ];
     writeFileSync(
       conf,
       [
@@ -129,16 +207,10 @@ export async function startCluster({ cpus = Math.max(16, availableParallelism() 
         `SlurmdPidFile=${pids.slurmd}`,
         `SlurmctldLogFile=${join(dir, 'log', 'slurmctld.log')}`,
         `SlurmdLogFile=${join(dir, 'log', 'slurmd.log')}`,
-        'ProctrackType=proctrack/linuxproc',
-        'TaskPlugin=task/none',
+        ...enforcement,
         'AccountingStorageType=accounting_storage/none',
         'JobCompType=jobcomp/filetxt',
         `JobCompLoc=${join(dir, 'log', 'jobcomp.txt')}`,
-        // Memory limits enforced without cgroups: slurmstepd samples the tasks' memory every second and kills
-        // a step over its limit (OverMemoryKill).
-        'JobAcctGatherType=jobacct_gather/linux',
-        'JobAcctGatherFrequency=1',
-        'JobAcctGatherParams=OverMemoryKill',
         'SchedulerType=sched/backfill',
         'SchedulerParameters=batch_sched_delay=0,sched_interval=1',
         'SelectType=select/cons_tres',
@@ -152,7 +224,7 @@ export async function startCluster({ cpus = Math.max(16, availableParallelism() 
         'MinJobAge=600',
         'ReturnToService=2',
         'InactiveLimit=0',
-        `NodeName=vidra0 NodeAddr=127.0.0.1 CPUs=${cpus} RealMemory=${memory} State=UNKNOWN`,
+        `NodeName=${node} NodeAddr=127.0.0.1 CPUs=${cpus} RealMemory=${memory} State=UNKNOWN`,
         'PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP',
         '',
       ].join('\n'),
@@ -160,7 +232,7 @@ export async function startCluster({ cpus = Math.max(16, availableParallelism() 
     const env = { SLURM_CONF: conf };
     const daemonEnv = { ...process.env, ...env };
     sh('/usr/sbin/slurmctld', ['-f', conf, '-i'], { env: daemonEnv });
-    sh('/usr/sbin/slurmd', ['-f', conf, '-N', 'vidra0'], { env: daemonEnv });
+    sh('/usr/sbin/slurmd', ['-f', conf, '-N', node], { env: daemonEnv });
     const end = Date.now() + 60_000;
     for (;;) {
       for (const [name, file] of Object.entries(pids)) {
@@ -174,7 +246,7 @@ export async function startCluster({ cpus = Math.max(16, availableParallelism() 
       if (Date.now() > end) throw new Error(`the Slurm node did not become usable within 60 s (sinfo: ${(r.stdout + r.stderr).trim()})`);
       await sleep(250);
     }
-    return { dir, env, stop };
+    return { dir, env, node, memory: memoryLimits, stop };
   } catch (err) {
     stop();
     throw err;

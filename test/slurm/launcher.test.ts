@@ -16,6 +16,8 @@ import { startCluster } from './cluster.mjs';
 
 interface Cluster {
   env: Record<string, string>;
+  node: string;
+  memory: 'cgroup' | 'overmemorykill';
   stop(): void;
 }
 interface Summary {
@@ -74,7 +76,7 @@ describe.skipIf(cluster === null).concurrent(`vidra/launcher=slurm on a real Slu
     expect(arrays.map((a) => a.nums)).toEqual([[0, 1, 2, 3, 4, 5]]);
     expect(p.read('runs/s/.slurm/array-0.sh')).toContain('#SBATCH --array=0-5%256\n');
     const meta = parseYaml(p.read('runs/s/4/.vidra/vidra.yaml')) as { slurm: Record<string, unknown> };
-    expect(meta.slurm).toMatchObject({ array_job_id: arrays[0]!.array_job_id, array_task_id: 4, node: 'vidra0', partition: 'debug', restarts: 0 });
+    expect(meta.slurm).toMatchObject({ array_job_id: arrays[0]!.array_job_id, array_task_id: 4, node: cluster!.node, partition: 'debug', restarts: 0 });
     expect(meta.slurm.job_id).toMatch(/^\d+$/);
     // The exit-status files, and the same table as the local launchers.
     const task3 = p.json<Record<string, unknown>>('runs/s/.slurm/tasks/3.json');
@@ -262,17 +264,26 @@ describe.skipIf(cluster === null).concurrent(`vidra/launcher=slurm on a real Slu
     }
   });
 
-  test('a task over its memory limit is killed by Slurm and reported with slurmstepd\'s reason', { timeout: 120_000 }, async () => {
+  test('a task over its memory limit is killed by Slurm and reported with its limit (cgroups: OUT_OF_MEMORY) or slurmstepd\'s reason (OverMemoryKill)', { timeout: 120_000 }, async () => {
     const p = slurmProject();
     const r = await run(p, ['run', '-m', ...SLURM, 'vidra.launcher.mem_gb=0.25', 'vidra.sweep.dir=runs/m', 'task.alloc_mb=640', 'task.steps=40', 'task.step_s=0.25', 'seed=1']);
     expect(r.code).toBe(1);
     const [arrayId] = p.json<Array<{ array_job_id: string }>>('runs/m/.slurm/arrays.json').map((a) => a.array_job_id);
     const job = p.json<Summary>('runs/m/summary.json').jobs[0]!;
-    const reason = new RegExp(
-      `^FAILED \\(JobLaunchFailure\\), exit code 0:9: StepId=${arrayId}\\.batch exceeded memory limit \\(\\d+ > 268435456\\), being killed; Exceeded job memory limit; log: ${p.path(`runs/m/.slurm/${arrayId}_0.err`)}$`,
-    );
+    const log = p.path(`runs/m/.slurm/${arrayId}_0.err`);
+    // With cgroups the kernel's OOM killer ends the task and Slurm says OUT_OF_MEMORY; without, slurmstepd
+    // samples the memory and kills the step, which Slurm reports FAILED.
+    const reason =
+      cluster!.memory === 'cgroup'
+        ? new RegExp(
+            `^OUT_OF_MEMORY: the task went over its memory limit of 256M a node; raise vidra\\.launcher\\.mem_gb; slurmstepd: Detected \\d+ oom-kill event\\(s\\) in StepId=${arrayId}\\.batch\\. Some of your processes may have been killed by the cgroup out-of-memory handler\\.; log: ${log}$`,
+          )
+        : new RegExp(
+            `^FAILED \\(JobLaunchFailure\\), exit code 0:9: StepId=${arrayId}\\.batch exceeded memory limit \\(\\d+ > 268435456\\), being killed; Exceeded job memory limit; log: ${log}$`,
+          );
     expect(job.status).toBe('failed');
     expect(job.error).toMatch(reason);
+    expect(p.json<Record<string, unknown>>('runs/m/.slurm/tasks/0.json')).toMatchObject({ slurm_state: cluster!.memory === 'cgroup' ? 'OUT_OF_MEMORY' : 'FAILED' });
     expect(p.status('runs/m/0')).toMatchObject({ status: 'failed', error: { type: 'SlurmKilled', message: job.error } });
     expect(r.stdout).toContain(`0    failed  task=steps task.alloc_mb=640 task.steps=40 task.step_s=0.25 seed=1  runs/m/0  ${job.error}\n`);
   });
@@ -297,7 +308,7 @@ describe.skipIf(cluster === null)(`a node failure on a real Slurm${unavailable ?
   test('a task whose node fails is reported NODE_FAIL; one that Slurm requeues runs again in its directory and completes', { timeout: 150_000 }, async () => {
     const p = slurmProject();
     const slurmEnv = { ...process.env, ...cluster!.env };
-    const node = (state: string) => spawnSync('scontrol', ['update', 'nodename=vidra0', `state=${state}`, ...(state === 'down' ? ['reason=vidra-test'] : [])], { env: slurmEnv, encoding: 'utf8' });
+    const node = (state: string) => spawnSync('scontrol', ['update', `nodename=${cluster!.node}`, `state=${state}`, ...(state === 'down' ? ['reason=vidra-test'] : [])], { env: slurmEnv, encoding: 'utf8' });
     const steps = ['task.steps=40', 'task.step_s=0.5', 'seed=1'];
     const failed = p.start(['run', '-m', ...SLURM, '+vidra.launcher.additional_parameters.no_requeue=true', 'vidra.sweep.dir=runs/n', ...steps], { env: cluster!.env, killAfterMs: 140_000 });
     const requeued = p.start(['run', '-m', ...SLURM, 'vidra.sweep.dir=runs/q', ...steps], { env: cluster!.env, killAfterMs: 140_000 });

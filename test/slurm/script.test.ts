@@ -1,6 +1,10 @@
 // The batch script the slurm launcher submits, and the parsing of `scontrol -o show job` — without a cluster.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { parseShowJob, expandTaskIds } from '../../core/slurm/scontrol.ts';
+import { slurmEnding } from '../../core/slurm/state.ts';
 import type { SlurmOptions } from '../../core/slurm/options.ts';
 import { batchScript, carriedEnvironment, shellQuote } from '../../core/slurm/script.ts';
 import { progressLine } from '../../core/slurm/watch.ts';
@@ -143,6 +147,42 @@ describe('scontrol -o show job', () => {
     expect(tasks[0]).toMatchObject({ jobId: '12', arrayJobId: '10', exitCode: '0:15', timeLimit: '00:01:00', node: 'vidra0', partition: 'debug' });
     expect(tasks[1]!.node).toBe(null);
     expect(expandTaskIds('0-2%1')).toEqual([0, 1, 2]);
+  });
+
+  test('the memory limit: per node (--mem) or per CPU (--mem-per-cpu, DefMemPerCPU); 0 is none', () => {
+    const [node, cpu, none] = parseShowJob(
+      [
+        'JobId=7 ArrayJobId=7 ArrayTaskId=0 JobState=OUT_OF_MEMORY Reason=OutOfMemory ExitCode=0:125 MinCPUsNode=1 MinMemoryNode=256M MinTmpDiskNode=0',
+        'JobId=8 ArrayJobId=8 ArrayTaskId=0 JobState=RUNNING Reason=None ExitCode=0:0 MinCPUsNode=1 MinMemoryCPU=1000M MinTmpDiskNode=0',
+        'JobId=9 ArrayJobId=9 ArrayTaskId=0 JobState=RUNNING Reason=None ExitCode=0:0 MinCPUsNode=1 MinMemoryNode=0 MinTmpDiskNode=0',
+      ].join('\n'),
+    );
+    expect([node!.minMemoryNode, node!.minMemoryCpu]).toEqual(['256M', null]);
+    expect([cpu!.minMemoryNode, cpu!.minMemoryCpu]).toEqual([null, '1000M']);
+    expect([none!.minMemoryNode, none!.minMemoryCpu]).toEqual([null, null]);
+  });
+});
+
+describe('slurmEnding: Slurm\'s reason for a task it ended', () => {
+  test('OUT_OF_MEMORY names the limit and the key to raise, and quotes slurmstepd from the log', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vidra-ending-'));
+    try {
+      const log = join(dir, '7_0.err');
+      writeFileSync(
+        log,
+        '[INFO] job started\nslurmstepd-vidra0: error: Detected 1 oom-kill event(s) in StepId=7.batch. Some of your processes may have been killed by the cgroup out-of-memory handler.\n',
+      );
+      const oom = { state: 'OUT_OF_MEMORY', reason: 'OutOfMemory', exitCode: '0:125', timeLimit: '01:00:00', minMemoryNode: '256M', minMemoryCpu: null };
+      expect(slurmEnding(oom, log)).toEqual({
+        status: 'failed',
+        error: `OUT_OF_MEMORY: the task went over its memory limit of 256M a node; raise vidra.launcher.mem_gb; slurmstepd: Detected 1 oom-kill event(s) in StepId=7.batch. Some of your processes may have been killed by the cgroup out-of-memory handler.; log: ${log}`,
+      });
+      expect(slurmEnding({ ...oom, minMemoryNode: null, minMemoryCpu: '1000M' }, join(dir, 'none.err')).error).toBe(
+        `OUT_OF_MEMORY: the task went over its memory limit of 1000M a CPU; raise vidra.launcher.mem_gb (or mem_per_cpu); log: ${join(dir, 'none.err')}`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
