@@ -122,7 +122,8 @@ export async function startCluster({ cpus = Math.max(16, availableParallelism() 
   const memoryLimits = memoryMode();
   // A name of its own: Debian's slurmd keeps its cgroups in slurm_<node name> (multiple-slurmd build), and
   // two clusters at once (test files run in parallel) would share job ids, and so job cgroups, under one.
-  const node = `vidra${process.pid}${clusters++}`;
+  // "n" keeps pid and count apart (pid 12 count 34 vs pid 123 count 4).
+  const node = `vidra${process.pid}n${clusters++}`;
   const cgroups = memoryLimits === 'cgroup' ? CGROUP_CLEANED.map((h) => join(CGROUP_ROOT, h, `slurm_${node}`)) : [];
   const dir = mkdtempSync(join(tmpdir(), 'vidra-slurm-'));
   chmodSync(dir, 0o755);

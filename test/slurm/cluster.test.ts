@@ -85,7 +85,7 @@ describe.skipIf(unavailable !== '')(`startCluster in each memory mode${unavailab
       const c = (await withCgroupsEnv(undefined, () => startCluster())) as Cluster;
       try {
         expect(c.memory).toBe('cgroup');
-        expect(c.node).toMatch(/^vidra\d+$/);
+        expect(c.node).toMatch(/^vidra\d+n\d+$/);
         const conf = readFileSync(join(c.dir, 'slurm.conf'), 'utf8');
         expect(conf).toContain('ProctrackType=proctrack/cgroup\nTaskPlugin=task/cgroup\n');
         expect(conf).not.toContain('OverMemoryKill');
@@ -97,7 +97,7 @@ describe.skipIf(unavailable !== '')(`startCluster in each memory mode${unavailab
         const hog = await batch(c, `cgroup-hog-${round}`, HOG);
         expect(hog.show).toContain('JobState=OUT_OF_MEMORY Reason=OutOfMemory');
         expect(hog.show).toContain('MinMemoryNode=64M');
-        expect(hog.out).toMatch(/slurmstepd-vidra\d+: error: Detected \d+ oom-kill event\(s\) in StepId=\d+\.batch/);
+        expect(hog.out).toMatch(/slurmstepd-vidra\d+n\d+: error: Detected \d+ oom-kill event\(s\) in StepId=\d+\.batch/);
       } finally {
         c.stop();
       }
@@ -119,7 +119,7 @@ describe.skipIf(unavailable !== '')(`startCluster in each memory mode${unavailab
       expect(ok.out).not.toContain(`slurm_${c.node}`);
       const hog = await batch(c, 'off-hog', HOG);
       expect(hog.show).toContain('JobState=FAILED');
-      expect(hog.out).toMatch(/slurmstepd-vidra\d+: error: StepId=\d+\.batch exceeded memory limit \(\d+ > 67108864\), being killed/);
+      expect(hog.out).toMatch(/slurmstepd-vidra\d+n\d+: error: StepId=\d+\.batch exceeded memory limit \(\d+ > 67108864\), being killed/);
     } finally {
       c.stop();
     }
