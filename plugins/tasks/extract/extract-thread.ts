@@ -74,7 +74,9 @@ class WorkerThread implements ExtractThread {
       this.fail(`${fileURLToPath(file)} does not exist (run npm run build)`);
       return;
     }
-    this.worker = new Worker(file);
+    // The frame pipe's read end is opened with fs.openSync but closed by its socket (core/video/pipe.ts), so
+    // fd tracking would see each reused number as opened twice (a warning) and close stale numbers on exit.
+    this.worker = new Worker(file, { trackUnmanagedFds: false });
     // Referenced only while a video is read: an open thread never keeps the process alive.
     this.worker.unref();
     this.worker.on('message', (m: FromWorker) => this.streams.get(m.id)?.receive(m));
