@@ -37,6 +37,8 @@ export interface ExtractThreadOptions {
   prefetch: number;
   /** Warnings, e.g. falling back to the main thread. */
   notice?: (line: string) => void;
+  /** The worker's file; default: the built extract-worker.js. */
+  entry?: URL;
 }
 
 export function extractThread(options: ExtractThreadOptions): ExtractThread {
@@ -69,7 +71,7 @@ class WorkerThread implements ExtractThread {
   private stopping: Promise<void> | undefined;
 
   constructor(private readonly options: ExtractThreadOptions) {
-    const file = workerFile('extract-worker');
+    const file = options.entry ?? workerFile('extract-worker');
     if (!existsSync(fileURLToPath(file))) {
       this.fail(`${fileURLToPath(file)} does not exist (run npm run build)`);
       return;

@@ -5,7 +5,7 @@ import { parentPort } from 'node:worker_threads';
 import { sourceFrom } from '../../../core/video/index.ts';
 import { toWire } from '../../datasets/prefetch-protocol.ts';
 import type { FromWorker, ToWorker } from './extract-protocol.ts';
-import { windowBatches } from './window-batches.ts';
+import { windowBatches, type WindowBatch } from './window-batches.ts';
 
 const port = parentPort!;
 const send = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
@@ -21,8 +21,9 @@ const runs = new Map<number, Run>();
 async function run(m: Extract<ToWorker, { type: 'start' }>): Promise<void> {
   const r: Run = { credit: m.credit, stop: new AbortController() };
   runs.set(m.id, r);
-  const batches = windowBatches(sourceFrom(m.source), m.spatial, m.window, m.batchSize, r.stop.signal);
+  let batches: AsyncGenerator<WindowBatch> | undefined;
   try {
+    batches = windowBatches(sourceFrom(m.source), m.spatial, m.window, m.batchSize, r.stop.signal);
     for (;;) {
       while (r.credit <= 0 && !r.stop.signal.aborted) await new Promise<void>((resolve) => (r.wake = resolve));
       if (r.stop.signal.aborted) break;
@@ -38,7 +39,7 @@ async function run(m: Extract<ToWorker, { type: 'start' }>): Promise<void> {
     if (!r.stop.signal.aborted) send({ type: 'error', id: m.id, error: toWire(err) });
   } finally {
     // Ends the video's ffmpeg before saying so.
-    await batches.return(undefined);
+    await batches?.return(undefined);
     runs.delete(m.id);
     if (r.stop.signal.aborted) send({ type: 'stopped', id: m.id });
   }
