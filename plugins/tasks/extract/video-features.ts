@@ -51,7 +51,7 @@ export async function extractVideo(source: StreamingSource, backbone: FeatureExt
   const dim = backbone.outputDim;
   const out = new Float32Array(rows * dim);
   const times = hooks.times;
-  const stream = (hooks.thread?.batches.bind(hooks.thread) ?? mainThreadBatches)(source, spatial, window, batchSize, hooks.signal);
+  const stream = hooks.thread ? hooks.thread.batches(source, spatial, window, batchSize, hooks.signal) : mainThreadBatches(source, spatial, window, batchSize, hooks.signal);
   let decoded = 0;
   let done = 0;
   try {
