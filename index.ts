@@ -194,4 +194,5 @@ export { listVideos, type VideoInput, type InputOptions } from './plugins/tasks/
 export { windowStarts, windowFrames } from './plugins/tasks/extract/windows.ts';
 export { planShards, shardPath, type CostItem, type ShardPlan } from './plugins/tasks/extract/shards.ts';
 export { extractVideo, type VideoFeatures, type StageTimes } from './plugins/tasks/extract/video-features.ts';
+export { extractThread, type ExtractThread } from './plugins/tasks/extract/extract-thread.ts';
 export { writeVideoFeatures, mergeFeatureFiles } from './plugins/tasks/extract/writer.ts';

@@ -54,8 +54,14 @@ const result = await build({
   metafile: true,
   // Output paths in the metafile are relative to this: the cleanup below must not depend on the cwd.
   absWorkingDir: root,
-  // The data prefetch worker thread has an entry of its own: a Worker runs a file (plugins/datasets/prefetch.ts).
-  entryPoints: { cli: join(root, 'core/cli/main.ts'), index: join(root, 'index.ts'), 'prefetch-worker': join(root, 'plugins/datasets/prefetch-worker.ts') },
+  // The worker threads have entries of their own: a Worker runs a file (plugins/datasets/prefetch.ts: data
+  // prefetch; plugins/tasks/extract/extract-thread.ts: extraction's window assembly).
+  entryPoints: {
+    cli: join(root, 'core/cli/main.ts'),
+    index: join(root, 'index.ts'),
+    'prefetch-worker': join(root, 'plugins/datasets/prefetch-worker.ts'),
+    'extract-worker': join(root, 'plugins/tasks/extract/extract-worker.ts'),
+  },
   outdir: join(root, 'dist'),
   outExtension: { '.js': '.js' },
   bundle: true,

@@ -3,6 +3,7 @@
 // message, because structured clone turns every error class but the built-in ones into a plain Error.
 
 import { VidraError } from '../../core/config/errors.ts';
+import { VideoError } from '../../core/video/index.ts';
 import type { Batch, Batched, TargetArray } from './dataset.ts';
 import { DataFormatError } from './formats/errors.ts';
 import type { ClipSpec } from './video-clips.ts';
@@ -40,9 +41,10 @@ export function toWire(err: unknown): WireError {
   return { name: e.name, message: e.message, stack: e.stack, vidra: e instanceof VidraError };
 }
 
-/** The error as the main thread throws it: a DataFormatError or VidraError with the same message. */
+/** The error as the main thread throws it: a DataFormatError, VideoError or VidraError with the same message. */
 export function fromWire(w: WireError): Error {
-  const err = w.name === 'DataFormatError' ? new DataFormatError(w.message) : w.vidra ? new VidraError(w.message) : new Error(w.message);
+  const err =
+    w.name === 'DataFormatError' ? new DataFormatError(w.message) : w.name === 'VideoError' ? new VideoError(w.message) : w.vidra ? new VidraError(w.message) : new Error(w.message);
   err.name = w.name;
   // A bug (not a VidraError) prints its stack: the worker's is the one that says where.
   if (!w.vidra && w.stack) err.stack = w.stack;

@@ -75,11 +75,12 @@ export function batchReader<B = Batch>(dataset: BatchSource<B>, options: Prefetc
 }
 
 /**
- * The built worker entry: beside this module's chunk in dist/. From the TypeScript sources (vitest) it is
- * dist/'s too, since Node runs no .ts worker here (the decorators need a transform); `npm test` builds first.
+ * A built worker entry (scripts/build.mjs): beside this module's chunk in dist/. From the TypeScript sources
+ * (vitest) it is dist/'s too, since Node runs no .ts worker here (the decorators need a transform); `npm
+ * test` builds first.
  */
-export function workerFile(): URL {
-  return import.meta.url.endsWith('.ts') ? pathToFileURL(join(packageRoot(), 'dist', 'prefetch-worker.js')) : new URL('./prefetch-worker.js', import.meta.url);
+export function workerFile(entry = 'prefetch-worker'): URL {
+  return import.meta.url.endsWith('.ts') ? pathToFileURL(join(packageRoot(), 'dist', `${entry}.js`)) : new URL(`./${entry}.js`, import.meta.url);
 }
 
 /** Keeps `depth` requests in flight past the batch handed out; results come back in the order's order. */

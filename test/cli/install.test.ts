@@ -61,7 +61,8 @@ describe.concurrent('the install setup', () => {
     // From a subfolder of the clone, as `npx vidra` runs it there: the build must not depend on the cwd.
     const first = await run(process.execPath, [join(dir, 'bin/vidra.mjs'), '--version'], { cwd: join(dir, 'conf'), env });
     expect(first).toEqual({ stdout: 'vidra 0.1.0\n', stderr: 'vidra: building dist/ (first run after install)\n' });
-    expect(['cli.js', 'index.js', 'prefetch-worker.js'].filter((f) => existsSync(join(dir, 'dist', f)))).toEqual(['cli.js', 'index.js', 'prefetch-worker.js']);
+    const entries = ['cli.js', 'index.js', 'prefetch-worker.js', 'extract-worker.js'];
+    expect(entries.filter((f) => existsSync(join(dir, 'dist', f)))).toEqual(entries);
     expect(await run(process.execPath, ['bin/vidra.mjs', '--version'], { cwd: dir, env })).toEqual({ stdout: 'vidra 0.1.0\n', stderr: '' });
   });
 });

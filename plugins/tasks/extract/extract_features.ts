@@ -18,6 +18,7 @@ import { openSource } from '../../../core/video/index.ts';
 import { ensureEgo4dVideos } from '../../datasets/ego4d-videos.ts';
 import { pluginAt } from '../plugin-nodes.ts';
 import { planExtraction, readSections, shardSweep } from './plan.ts';
+import { extractThread } from './extract-thread.ts';
 import { ExtractProgress } from './progress.ts';
 import { extractVideo, spatialOf } from './video-features.ts';
 import { completedUids, mergeFeatureFiles, writeVideoFeatures } from './writer.ts';
@@ -26,7 +27,16 @@ export const BACKBONE_NODE = 'model.backbone';
 
 interface ExtractOptions {
   batch_size: number;
+  prefetch: number;
 }
+
+/** task.prefetch, shared by task=profile (which composes this task's config). */
+export const PREFETCH_SCHEMA = {
+  type: 'integer',
+  minimum: 0,
+  default: 2,
+  description: 'batches of windows assembled ahead in a worker thread while the backbone runs (0: in the main thread when needed)',
+} as const;
 
 export interface FailedVideo {
   uid: string;
@@ -82,6 +92,7 @@ export class ExtractFeaturesTask implements Task {
     const node = this.config.select(BACKBONE_NODE) as Record<string, unknown>;
     const failed: FailedVideo[] = [];
     let windows = 0;
+    const thread = extractThread({ prefetch: this.options.prefetch, notice: (line) => log.warn(line) });
     try {
       await backbone.load();
       const attrsBase = {
@@ -103,6 +114,7 @@ export class ExtractFeaturesTask implements Task {
           result = await extractVideo(source, backbone, spatial, window, this.options.batch_size, {
             signal: this.job.signal,
             progress: (w, frames) => progress.update(w, frames),
+            thread,
           });
         } catch (err) {
           if (this.job.signal.aborted) throw err;
@@ -123,6 +135,7 @@ export class ExtractFeaturesTask implements Task {
       }
       progress.done();
     } finally {
+      await thread.close();
       await backbone.dispose();
     }
     writeFileAtomic(join(this.job.outputDir, 'failed_videos.json'), `${JSON.stringify(failed, null, 2)}\n`);
@@ -163,6 +176,7 @@ export const plugin = definePlugin({
     type: 'object',
     properties: {
       batch_size: { type: 'integer', minimum: 1, default: 8, description: 'windows per backbone call' },
+      prefetch: PREFETCH_SCHEMA,
     },
     additionalProperties: false,
   },

@@ -15,7 +15,8 @@ import { CONFIG, JOB_CONTEXT, PLUGIN_CONFIG, REGISTRY } from '../../../core/plug
 import { writeFileAtomic } from '../../../core/run/atomic.ts';
 import { openSource, resolveBinaries } from '../../../core/video/index.ts';
 import { pluginAt } from '../plugin-nodes.ts';
-import { BACKBONE_NODE, checkBackboneWindow } from './extract_features.ts';
+import { extractThread } from './extract-thread.ts';
+import { BACKBONE_NODE, checkBackboneWindow, PREFETCH_SCHEMA } from './extract_features.ts';
 import { listVideos, probeDuration } from './inputs.ts';
 import { readSections } from './plan.ts';
 import { extractVideo, spatialOf, type StageTimes } from './video-features.ts';
@@ -24,6 +25,7 @@ import { writeVideoFeatures } from './writer.ts';
 
 interface ProfileTaskOptions {
   batch_size: number;
+  prefetch: number;
 }
 
 interface ProfileOptions {
@@ -78,6 +80,7 @@ export class ProfileTask implements Task {
     const times = { probe: 0, decode: 0, preprocess: 0, model: 0, write: 0 };
     const scratch = join(this.job.outputDir, 'profile-features.h5');
     const videos: ProfileReport['videos'] = [];
+    const thread = extractThread({ prefetch: this.options.prefetch, notice: (line) => this.job.log.warn(line) });
     try {
       await backbone.load();
       for (const v of sample) {
@@ -85,7 +88,7 @@ export class ProfileTask implements Task {
         const t0 = performance.now();
         const source = await openSource(v.path);
         times.probe += (performance.now() - t0) / 1000;
-        const f = await extractVideo(source, backbone, spatial, window, this.options.batch_size, { signal: this.job.signal, times });
+        const f = await extractVideo(source, backbone, spatial, window, this.options.batch_size, { signal: this.job.signal, times, thread });
         const t1 = performance.now();
         await writeVideoFeatures(scratch, v.uid, f.data, f.rows, f.dim, {});
         times.write += (performance.now() - t1) / 1000;
@@ -93,6 +96,7 @@ export class ProfileTask implements Task {
         this.job.log.info(`profiled ${v.uid}: ${f.rows} windows in ${videos.at(-1)!.seconds.toFixed(2)} s`);
       }
     } finally {
+      await thread.close();
       await backbone.dispose();
       rmSync(scratch, { force: true });
     }
@@ -163,7 +167,7 @@ export const plugin = definePlugin({
   description: 'time extraction per stage on a few videos and project the whole input list (compute hours, array jobs)',
   schema: {
     type: 'object',
-    properties: { batch_size: { type: 'integer', minimum: 1, default: 8, description: 'windows per backbone call' } },
+    properties: { batch_size: { type: 'integer', minimum: 1, default: 8, description: 'windows per backbone call' }, prefetch: PREFETCH_SCHEMA },
     additionalProperties: false,
   },
   create: ProfileTask,
