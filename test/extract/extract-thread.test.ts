@@ -7,12 +7,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FeatureExtractor } from '../../core/engine/backbone.ts';
 import { FrameFolderSource, openSource, VideoError, VideoSource } from '../../core/video/index.ts';
-import { createPlugin } from '../../plugins/create.ts';
 import { extractThread, type ExtractThread } from '../../plugins/tasks/extract/extract-thread.ts';
 import { extractVideo, type VideoFeatures } from '../../plugins/tasks/extract/video-features.ts';
 import { BIN, REPO } from '../helpers/project.ts';
 import { ffmpeg, indexVideo, tempDir } from '../video/fixtures.ts';
-import { featureContents, probeOverrides, writeProbeModel } from './probe.ts';
+import { featureContents, loadProbe, probeOverrides, writeProbeModel } from './probe.ts';
 
 const FRAMES = 4;
 const SIZE = 16;
@@ -60,12 +59,7 @@ const bytes = (f: VideoFeatures) => ({
 
 beforeAll(async () => {
   tmp = tempDir('extract-thread');
-  const path = join(tmp.dir, 'probe.onnx');
-  writeProbeModel(path, FRAMES, SIZE);
-  probe = createPlugin<FeatureExtractor>('model', 'onnx_backbone', {
-    path, generate_if_missing: false, frames: FRAMES, size: SIZE, short_side: 24, layout: 'NCTHW', mean: [0, 0, 0], std: [1, 1, 1], output_dim: 3 * FRAMES, device: 'cpu', threads: 1,
-  });
-  await probe.load();
+  probe = await loadProbe(join(tmp.dir, 'probe.onnx'), FRAMES, SIZE);
 });
 afterAll(async () => {
   for (const t of threads) await t.close();

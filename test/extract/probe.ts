@@ -2,7 +2,9 @@
 // each frame's per-channel mean, so a feature row tells exactly which frames its window held; and small
 // lossless index-encoding videos (test/video/fixtures.ts).
 import { writeFileSync } from 'node:fs';
+import type { FeatureExtractor } from '../../core/engine/backbone.ts';
 import { Graph } from '../../core/engine/graph.ts';
+import { createPlugin } from '../../plugins/create.ts';
 import { FeatureFile } from '../../plugins/datasets/formats/hdf5-features.ts';
 import { toOnnxModel } from '../../core/engine/onnx-export.ts';
 
@@ -13,6 +15,16 @@ export function writeProbeModel(path: string, frames: number, size: number): voi
   g.output(g.reshape(g.reduceMean(x, [3, 4]), [1, 3 * frames]), 'features');
   // A fixed batch of 1: onnx_backbone runs it clip by clip.
   writeFileSync(path, toOnnxModel(g));
+}
+
+/** The probe written to `path` as a loaded onnx_backbone (mean 0, std 1: features are pixel/255), short side 24. */
+export async function loadProbe(path: string, frames: number, size: number): Promise<FeatureExtractor> {
+  writeProbeModel(path, frames, size);
+  const probe = createPlugin<FeatureExtractor>('model', 'onnx_backbone', {
+    path, generate_if_missing: false, frames, size, short_side: 24, layout: 'NCTHW', mean: [0, 0, 0], std: [1, 1, 1], output_dim: 3 * frames, device: 'cpu', threads: 1,
+  });
+  await probe.load();
+  return probe;
 }
 
 /** Overrides that run the probe as model.backbone (an onnx_backbone: mean 0, std 1, so features are pixel/255). */
