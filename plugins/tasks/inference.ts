@@ -1,7 +1,11 @@
 // `inference` (Ego4D's inference.py): classify videos — or single images, as a clip of that one frame — with a
-// classifier backbone at model.backbone (e.g. r2plus1d_18 with output=logits). Each input gives its centre clip
-// (the backbone's frames, short side and crop), the backbone's scores, their softmax; the top_k classes with
-// probabilities are printed per example and written to predictions.jsonl (one line per input, in input order).
+// classifier backbone at model.backbone (e.g. r2plus1d_18 with output=logits). As Ego4D does, a video (or frame
+// folder) is cut into the windows task=extract_features would cut (the backbone's frames, `stride` apart, at
+// `clip_fps`; the last one back-padded), every window is classified, and the softmax of the windows' mean
+// logits gives the video's classes. The windows are decoded and preprocessed in the extraction worker thread
+// (`prefetch` batches ahead, extract/extract-thread.ts) while the backbone runs. The top_k classes with
+// probabilities are printed per example and written to predictions.jsonl (one line per input, in input order);
+// an input that cannot be read fails alone (failed_inputs.json), the others are classified.
 //
 // Inputs are kept small here: `video_dir` (every video file, frame folder or image directly under it, in name
 // order) and/or `inputs` (a list of paths); `num_examples` takes a seeded random subset.
@@ -19,8 +23,12 @@ import { definePlugin, type PluginRegistry } from '../../core/plugins/registry.t
 import { CONFIG, JOB_CONTEXT, PLUGIN_CONFIG, REGISTRY } from '../../core/plugins/tokens.ts';
 import { mulberry32 } from '../../core/random.ts';
 import { writeFileAtomic } from '../../core/run/atomic.ts';
-import { centreClip, clipOf, type ClipSpec } from '../datasets/video-clips.ts';
+import { openSource } from '../../core/video/index.ts';
+import { clipOf, type ClipSpec } from '../datasets/video-clips.ts';
 import { BACKBONE_PATH } from './backbone-data.ts';
+import { extractThread, type ExtractThread } from './extract/extract-thread.ts';
+import { PREFETCH_SCHEMA } from './extract/extract_features.ts';
+import { extractVideo } from './extract/video-features.ts';
 import { pluginAt } from './plugin-nodes.ts';
 
 interface InferenceOptions {
@@ -32,6 +40,9 @@ interface InferenceOptions {
   labels: string | null;
   fps: number;
   clip_fps: number | null;
+  stride: number | null;
+  batch_size: number;
+  prefetch: number;
 }
 
 const IMAGE = new Set(['.jpg', '.jpeg', '.png', '.webp', '.bmp']);
@@ -63,8 +74,16 @@ async function imageClip(path: string, spec: ClipSpec): Promise<Float32Array> {
   return clipOf({ data: frames, frames: spec.frames, height: info.height, width: info.width, indices: new Array<number>(spec.frames).fill(0) }, spec);
 }
 
-function softmax(scores: Float32Array): number[] {
-  const m = Math.max(...scores);
+/** Each class's mean over the rows of `data` ([rows, dim]), the rows summed in order in float64. */
+function meanRows(data: Float32Array, rows: number, dim: number): Float64Array {
+  const mean = new Float64Array(dim);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < dim; c++) mean[c]! += data[r * dim + c]!;
+  for (let c = 0; c < dim; c++) mean[c]! /= rows;
+  return mean;
+}
+
+function softmax(scores: ArrayLike<number>): number[] {
+  const m = Math.max(...Array.from(scores));
   const e = Array.from(scores, (s) => Math.exp(s - m));
   const z = e.reduce((a, b) => a + b, 0);
   return e.map((v) => v / z);
@@ -87,25 +106,52 @@ export class InferenceTask implements Task {
     const inputs = subset(listInputs(o), o.num_examples, o.seed);
     if (inputs.length === 0) throw new VidraError(`task=inference: no inputs (task.video_dir${o.video_dir ? `=${o.video_dir} holds no video, frame folder or image` : ' is null'}, task.inputs is empty)`);
     const backbone = pluginAt<FeatureExtractor>(this.config, this.registry, 'inference', BACKBONE_PATH, 'model');
+    const thread = extractThread({ prefetch: o.prefetch, notice: (line) => this.job.log.warn(line) });
     const lines: string[] = [];
+    const failed: Array<{ input: string; reason: string }> = [];
+    let windows = 0;
     try {
       for (const path of inputs) {
         if (this.job.signal.aborted) throw new VidraError('interrupted');
-        const clip = IMAGE.has(extname(path).toLowerCase()) ? await imageClip(path, spec) : await centreClip(path, spec, o.fps);
-        const probs = softmax(await backbone.extract(clip, 1));
+        let scores: { logits: ArrayLike<number>; windows: number };
+        try {
+          scores = IMAGE.has(extname(path).toLowerCase()) ? { logits: await backbone.extract(await imageClip(path, spec), 1), windows: 1 } : await this.videoScores(path, spec, backbone, thread);
+        } catch (err) {
+          if (this.job.signal.aborted) throw err;
+          const reason = String((err as Error).message ?? err).trim();
+          failed.push({ input: path, reason });
+          this.job.log.warn(`${path}: failed: ${reason}`);
+          continue;
+        }
+        const probs = softmax(scores.logits);
         const top = probs
           .map((p, c) => ({ class: c, p }))
           .sort((a, b) => b.p - a.p || a.class - b.class)
           .slice(0, o.top_k)
           .map(({ class: c, p }) => ({ class: c, ...(labels ? { label: labels[c]! } : {}), prob: p }));
-        lines.push(JSON.stringify({ input: path, top_k: top }));
+        lines.push(JSON.stringify({ input: path, windows: scores.windows, top_k: top }));
+        windows += scores.windows;
         this.job.log.info(`${path}: ${top.map((t) => `${t.label ?? t.class} (${t.prob.toFixed(3)})`).join(', ')}`);
       }
     } finally {
+      await thread.close();
       await backbone.dispose();
     }
-    writeFileAtomic(join(this.job.outputDir, 'predictions.jsonl'), `${lines.join('\n')}\n`);
-    return { examples: inputs.length };
+    writeFileAtomic(join(this.job.outputDir, 'predictions.jsonl'), lines.length ? `${lines.join('\n')}\n` : '');
+    writeFileAtomic(join(this.job.outputDir, 'failed_inputs.json'), `${JSON.stringify(failed, null, 2)}\n`);
+    if (failed.length) {
+      throw new Error(`${failed.length} of ${inputs.length} inputs failed (${failed.length < inputs.length ? 'the others are in predictions.jsonl; ' : ''}reasons in failed_inputs.json):\n${failed.map((f) => `  ${f.input}: ${f.reason}`).join('\n')}`);
+    }
+    return { examples: inputs.length, windows };
+  }
+
+  /** The mean logits of the video's windows (extract_features' windows of the backbone's frames). */
+  private async videoScores(path: string, spec: ClipSpec, backbone: FeatureExtractor, thread: ExtractThread): Promise<{ logits: Float64Array; windows: number }> {
+    const o = this.options;
+    const source = await openSource(path, { fps: o.fps });
+    const window = { frames: spec.frames, stride: o.stride ?? spec.frames, fps: o.clip_fps };
+    const f = await extractVideo(source, backbone, { size: spec.size, short_side: spec.short_side }, window, o.batch_size, { signal: this.job.signal, thread });
+    return { logits: meanRows(f.data, f.rows, f.dim), windows: f.rows };
   }
 }
 
@@ -133,7 +179,7 @@ function checkInference({ config, params }: { config: Config; params: Record<str
 export const plugin = definePlugin({
   kind: 'task',
   name: 'inference',
-  description: 'classify videos, frame folders or images with the classifier backbone at model.backbone; top-k per example, predictions.jsonl',
+  description: 'classify videos (the mean logits of their windows), frame folders or images with the classifier backbone at model.backbone; top-k per example, predictions.jsonl',
   schema: {
     type: 'object',
     properties: {
@@ -144,7 +190,10 @@ export const plugin = definePlugin({
       seed: { type: 'integer', minimum: 0, default: 0, description: 'the seed of num_examples’ subset' },
       labels: { type: ['string', 'null'], default: null, description: 'a file of class names, one per line (null: class indices)' },
       fps: { type: 'number', exclusiveMinimum: 0, default: 30, description: 'frame rate of frame folders' },
-      clip_fps: { type: ['number', 'null'], exclusiveMinimum: 0, default: null, description: "the clip's frame rate (null: the video's own)" },
+      clip_fps: { type: ['number', 'null'], exclusiveMinimum: 0, default: null, description: "the windows' frame rate (null: the video's own)" },
+      stride: { type: ['integer', 'null'], minimum: 1, default: null, description: 'frames between window starts (null: the backbone’s frames, windows side by side)' },
+      batch_size: { type: 'integer', minimum: 1, default: 8, description: 'windows per backbone call' },
+      prefetch: PREFETCH_SCHEMA,
     },
     additionalProperties: false,
   },

@@ -1,13 +1,16 @@
 // task=inference through the CLI: a video, a frame folder and an image classified by a (random-weight)
 // R(2+1)D-18 with its 400 Kinetics logits; the printed top-k, predictions.jsonl, num_examples/seed, and the
-// errors before any run directory.
+// errors before any run directory; then exact probabilities over every window with a probe backbone, and a
+// bad input failing alone.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveBinary } from '../../core/video/index.ts';
+import { loadProbe, probeOverrides } from '../extract/probe.ts';
 import { experimentDir, jsonLines } from '../helpers/experiment.ts';
+import { indexVideo } from '../video/fixtures.ts';
 
 const T = 120_000;
 const { dir, vidra, read } = experimentDir('inference');
@@ -71,5 +74,75 @@ describe('task=inference', () => {
       expect(r.stderr).toContain(message);
       expect(existsSync(join(dir, `runs/bad${i}`))).toBe(false);
     }
+  });
+});
+
+// A probe "classifier" (test/extract/probe.ts) whose logits are each frame's channel means, on lossless
+// videos whose frames encode their index: the expected probabilities follow from the windows alone.
+describe('task=inference on windows (Ego4D: softmax of the mean logits of every window)', () => {
+  const F = 4;
+  const probe = () => [...probeOverrides(join(dir, 'probe.onnx'), F).map((o) => (o.startsWith('model/backbone=') ? `+${o}` : o)), 'task=inference', 'task.top_k=3'];
+  /** Frame k's channel means: R = k, G = 255 − k, B = 128 (over 255). */
+  const logitsOf = (frames: number[]) => [...frames.map((k) => k / 255), ...frames.map((k) => (255 - k) / 255), ...frames.map(() => 128 / 255)];
+  /** Ego4D's windows: starts stride apart, the last moved back to end at the last frame. */
+  const windowsOf = (n: number, stride: number) =>
+    Array.from({ length: Math.ceil((n - F) / stride) + 1 }, (_, i) => Math.min(i * stride, n - F)).map((s) => Array.from({ length: F }, (_, k) => s + k));
+  const expected = (n: number, stride: number) => {
+    const rows = windowsOf(n, stride).map(logitsOf);
+    const mean = rows[0]!.map((_, c) => rows.reduce((a, r) => a + r[c]!, 0) / rows.length);
+    const m = Math.max(...mean);
+    const z = mean.reduce((a, v) => a + Math.exp(v - m), 0);
+    return { windows: rows.length, probs: mean.map((v) => Math.exp(v - m) / z) };
+  };
+  type Line = { input: string; windows: number; top_k: Array<{ class: number; prob: number }> };
+
+  beforeAll(async () => {
+    await loadProbe(join(dir, 'probe.onnx'), F, 16).then((p) => p.dispose());
+    mkdirSync(join(dir, 'win'));
+    indexVideo(join(dir, 'win'), 'a', 'mkv', 30, 22);
+    indexVideo(join(dir, 'win'), 'b', 'mp4', 25, 9);
+  });
+
+  it.each([
+    [null, 4],
+    [3, 3],
+  ])('task.stride=%s: every window classified, probabilities from their mean logits; task.prefetch 0 and 2 agree', { timeout: T }, async (stride, step) => {
+    const out: string[] = [];
+    for (const prefetch of [0, 2]) {
+      const r = await vidra([...probe(), 'task.video_dir=win', `task.stride=${stride ?? 'null'}`, 'task.batch_size=2', `task.prefetch=${prefetch}`, `vidra.run.dir=runs/win${stride}-${prefetch}`]);
+      expect(r.code, r.stderr).toBe(0);
+      out.push(read(`runs/win${stride}-${prefetch}/predictions.jsonl`));
+    }
+    expect(out[1]).toBe(out[0]);
+    const lines = jsonLines(out[0]!) as unknown as Line[];
+    expect(lines.map((l) => l.input)).toEqual(['win/a.mkv', 'win/b.mp4']);
+    for (const [l, n] of [[lines[0]!, 22], [lines[1]!, 9]] as const) {
+      const e = expected(n, step);
+      expect(l.windows).toBe(e.windows);
+      const order = e.probs.map((p, c) => ({ c, p })).sort((a, b) => b.p - a.p || a.c - b.c).slice(0, 3);
+      expect(l.top_k.map((t) => t.class)).toEqual(order.map((o) => o.c));
+      l.top_k.forEach((t, i) => expect(t.prob).toBeCloseTo(order[i]!.p, 6));
+    }
+  });
+
+  it('an input that cannot be read fails alone: the others are classified, failed_inputs.json says why, exit 1', { timeout: T }, async () => {
+    mkdirSync(join(dir, 'mixed'));
+    indexVideo(join(dir, 'mixed'), 'a', 'mkv', 30, 22);
+    writeFileSync(join(dir, 'mixed', 'b_broken.mp4'), 'not a video');
+    const r = await vidra([...probe(), 'task.video_dir=mixed', 'vidra.run.dir=runs/mixed']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('1 of 2 inputs failed (the others are in predictions.jsonl; reasons in failed_inputs.json):\n  mixed/b_broken.mp4: ');
+    const failed = JSON.parse(read('runs/mixed/failed_inputs.json')) as Array<{ input: string; reason: string }>;
+    expect(failed.map((f) => f.input)).toEqual(['mixed/b_broken.mp4']);
+    expect(failed[0]!.reason).toContain("video 'mixed/b_broken.mp4'");
+    const lines = jsonLines(read('runs/mixed/predictions.jsonl')) as unknown as Line[];
+    expect(lines.map((l) => [l.input, l.windows])).toEqual([['mixed/a.mkv', 6]]);
+  });
+
+  it('task.stride=0 is a located schema error', async () => {
+    const r = await vidra([...probe(), 'task.video_dir=win', 'task.stride=0', 'vidra.run.dir=runs/stride0']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("'task.stride' must be >= 1");
+    expect(existsSync(join(dir, 'runs/stride0'))).toBe(false);
   });
 });
