@@ -14,6 +14,14 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { VideoError } from './errors.ts';
 
+/**
+ * Options for a worker thread that reads video. The pipe's read end is opened with fs.openSync but closed by
+ * its socket, so Node's tracking of a worker's fds would see each reused number as opened twice ('File
+ * descriptor N opened in unmanaged mode twice', once per video) and close stale numbers when the worker
+ * exits. The sockets close their own fds, a terminated worker's included (its handles are closed with it).
+ */
+export const VIDEO_WORKER_OPTIONS = { trackUnmanagedFds: false } as const;
+
 export interface PipeEnds {
   /** Non-blocking read end, for `new net.Socket({ fd, onread })`. */
   read: number;

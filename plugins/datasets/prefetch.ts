@@ -15,6 +15,7 @@ import type { Config } from '../../core/config/config.ts';
 import { VidraError } from '../../core/config/errors.ts';
 import { toPlain } from '../../core/config/node.ts';
 import { packageRoot } from '../../core/paths.ts';
+import { VIDEO_WORKER_OPTIONS } from '../../core/video/index.ts';
 import type { PluginRegistry } from '../../core/plugins/registry.ts';
 import type { Batch } from './dataset.ts';
 import type { ClipSpec } from './video-clips.ts';
@@ -145,7 +146,8 @@ class WorkerReader<B> implements BatchReader<B> {
       this.fallBack(`${fileURLToPath(file)} does not exist (run npm run build)`);
       return;
     }
-    this.worker = new Worker(file, { workerData: setup });
+    // Clip datasets decode video in the worker (VIDEO_WORKER_OPTIONS says why fd tracking is off).
+    this.worker = new Worker(file, { ...VIDEO_WORKER_OPTIONS, workerData: setup });
     // Referenced only while reads wait on it: a reader left open never keeps the process alive.
     this.worker.unref();
     this.worker.on('message', (m: FromWorker) => this.receive(m));

@@ -57,6 +57,8 @@ describe('train and evaluate on clips: clip → frozen backbone → head', () =>
     expect(a.stdout).toMatch(/model\.backbone: 32 'train' clips \(2×16×16\) → 512-d features in [\d.]+ s/);
     // The clips were decoded in the prefetch worker thread (a fallback to the main thread is logged).
     expect(a.stdout + a.stderr).not.toContain('prefetch:');
+    // ... and Node warned of nothing (its fd tracking once warned of each video's pipe: VIDEO_WORKER_OPTIONS).
+    expect(a.stderr).not.toContain('Warning');
     expect(a.stdout).toMatch(/model\.backbone: 16 'val' clips \(2×16×16\) → 512-d features in [\d.]+ s/);
     const m = metricsOf('runs/clips-a');
     expect(Object.keys(m)).toEqual(['step', 'top1', 'top5']);

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, expect, it } from 'vitest';
-import { clipTensor, VideoSource } from '../../core/video/index.ts';
+import { clipTensor, VIDEO_WORKER_OPTIONS, VideoSource } from '../../core/video/index.ts';
 import { indexVideo, tempDir } from './fixtures.ts';
 
 const tmp = tempDir('worker');
@@ -13,7 +13,7 @@ afterAll(() => tmp.remove());
 it('clips decoded and preprocessed in a worker thread equal the main thread ones, in request order', async () => {
   const v = await VideoSource.open(indexVideo(tmp.dir, 'w', 'mp4', 25, 60));
   const spatial = { size: 16, short_side: 20 };
-  const worker = new Worker(join(import.meta.dirname, 'worker-fixture.mjs'), { workerData: { description: v.describe(), spatial } });
+  const worker = new Worker(join(import.meta.dirname, 'worker-fixture.mjs'), { ...VIDEO_WORKER_OPTIONS, workerData: { description: v.describe(), spatial } });
   try {
     const clips = [
       [0, 1, 2, 3],

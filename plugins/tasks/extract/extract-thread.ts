@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { VidraError } from '../../../core/config/errors.ts';
-import type { SourceDescription } from '../../../core/video/index.ts';
+import { VIDEO_WORKER_OPTIONS, type SourceDescription } from '../../../core/video/index.ts';
 import { fromWire } from '../../datasets/prefetch-protocol.ts';
 import { workerFile } from '../../datasets/prefetch.ts';
 import type { FromWorker, ToWorker } from './extract-protocol.ts';
@@ -76,9 +76,7 @@ class WorkerThread implements ExtractThread {
       this.fail(`${fileURLToPath(file)} does not exist (run npm run build)`);
       return;
     }
-    // The frame pipe's read end is opened with fs.openSync but closed by its socket (core/video/pipe.ts), so
-    // fd tracking would see each reused number as opened twice (a warning) and close stale numbers on exit.
-    this.worker = new Worker(file, { trackUnmanagedFds: false });
+    this.worker = new Worker(file, VIDEO_WORKER_OPTIONS);
     // Referenced only while a video is read: an open thread never keeps the process alive.
     this.worker.unref();
     this.worker.on('message', (m: FromWorker) => this.streams.get(m.id)?.receive(m));
