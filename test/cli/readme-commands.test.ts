@@ -114,6 +114,8 @@ describe('each README command runs', () => {
       const extra = shows ? [] : [...(EPOCHLESS.test(command) ? [] : ['task.epochs=1']), sweep ? `vidra.sweep.dir=${where}` : `vidra.run.dir=${where}`];
       const r = await npx([...args, ...extra]);
       expect(r.code, `${command}\n${r.stderr}`).toBe(0);
+      // Node's own warnings (a leaked listener, fd tracking, deprecations) are defects a user would see.
+      expect(r.stderr, command).not.toMatch(/\(node:\d+\) \w*Warning/);
       if (shows) {
         expect(r.stdout.length).toBeGreaterThan(0);
         return;
