@@ -3,7 +3,7 @@
 // --detach / vidra status / vidra resubmit, Ctrl-C. Skipped, with the reason in its name, where Slurm
 // cannot start (not root, no apt).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -409,6 +409,48 @@ describe('vidra/launcher=slurm settings are checked before anything is submitted
     expect(await Promise.all([0, 1, 2].map((k) => uids(`slurm.shard-${k}-of-3.h5`)))).toEqual([['c'], ['b'], ['a', 'd']]);
     const merged = await run(p, ['run', ...extract, ...plan, 'schedule.merge=true']);
     expect(merged.code).toBe(0);
+    expect(await features(p.path('slurm.h5'))).toEqual(await features(p.path('local.h5')));
+  });
+
+  test('an extraction preempted mid-way (USR1, as before a time limit) requeues itself and skips the videos it finished; the file equals one local run', { timeout: 150_000 }, async () => {
+    const p = slurmProject();
+    writeProbeModel(p.path('probe.onnx'), 4, 16);
+    mkdirSync(p.path('videos'));
+    // Enough videos that the signal lands mid-way: each takes a fraction of a second.
+    for (let v = 0; v < 48; v++) indexVideo(p.path('videos'), `v${String(v).padStart(2, '0')}`, 'mkv', 30, 24 + (v % 5));
+    const extract = ['-cp', join(REPO, 'conf'), ...probeOverrides(p.path('probe.onnx'), 4), 'task=extract_features', 'io.video_dir=videos', 'window.stride=4'];
+    const local = await run(p, ['run', ...extract, 'io.out_path=local.h5']);
+    expect(local.code).toBe(0);
+    let signalled = false;
+    const preempt = async () => {
+      // Once the first videos are in the file, Slurm's end-of-time-limit signal (--signal=B:USR1) by hand.
+      for (let i = 0; i < 600 && !signalled; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        const arrays = p.path('runs/x/.slurm/arrays.json');
+        if (!existsSync(arrays) || !existsSync(p.path('slurm.h5'))) continue;
+        const [{ array_job_id: id }] = p.json<Array<{ array_job_id: string }>>('runs/x/.slurm/arrays.json');
+        signalled = spawnSync('scancel', ['--batch', '--signal=USR1', `${id}_0`], { env: { ...process.env, ...cluster!.env } }).status === 0;
+      }
+    };
+    const [r] = await Promise.all([
+      run(p, ['run', '-m', ...extract, 'io.out_path=slurm.h5', 'vidra/launcher=slurm', 'vidra.launcher.poll_interval_s=0.3', 'vidra.launcher.max_num_timeout=1', 'vidra.sweep.dir=runs/x']),
+      preempt(),
+    ]);
+    expect(signalled).toBe(true);
+    expect(r.code, r.stderr).toBe(0);
+    const status = p.status('runs/x/0');
+    expect(status.status).toBe('completed');
+    expect(status.history!.map((h) => [h.status, h.signal])).toEqual([['interrupted', 'SIGTERM']]);
+    const jobLog = p.read('runs/x/0/job.log');
+    expect(jobLog).toContain('Slurm signalled the end of the time limit: requeued (1 of max_num_timeout=1)');
+    // The second run found the finished videos in the file and did only the rest.
+    const resumed = /extract_features: 48 videos, (\d+) already in \S*slurm\.h5, (\d+) to do/g;
+    const counts = [...jobLog.matchAll(resumed)].map((m) => [Number(m[1]), Number(m[2])]);
+    expect(counts.length).toBe(2);
+    expect(counts[0]).toEqual([0, 48]);
+    expect(counts[1]![0]).toBeGreaterThan(0);
+    expect(counts[1]![0]).toBeLessThan(48);
+    expect(counts[1]![0] + counts[1]![1]).toBe(48);
     expect(await features(p.path('slurm.h5'))).toEqual(await features(p.path('local.h5')));
   });
 
