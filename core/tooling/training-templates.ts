@@ -315,8 +315,9 @@ test('${name}: micro F1 over batches, multi-label and single-label', () => {
 };
 
 export const SAMPLER: KindTemplate = {
-  // Tasks build their samplers in code (the train task draws with the built-in random sampler): no config group.
-  group: null,
+  // The sampler group: the train task draws its batches with the sampler at task.nodes.sampler (+sampler=<option>)
+  // and sets its batch_size and drop_last.
+  group: 'sampler',
   module: ({ name, className }) => `import {
   BATCH_SCHEMA,
   batchCount,
@@ -402,8 +403,8 @@ export const plugins = [
   }),
 ];
 `,
-  config: null,
-  runHint: ({ name }) => `(a task builds it: pluginNamed(registry, 'sampler', '${name}', { batch_size: 8 }).bind({ size }).batches(epoch))`,
+  config: ({ name }) => `_target_: ${name}\nblock_size: 16\nseed: \${seed}\n`,
+  runHint: ({ option }) => bundled(`+sampler=${option}`, 'sampler'),
   test: ({ name }, module) => `// The sampler as a task uses it: bound to a dataset size, batches per epoch.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

@@ -24,6 +24,7 @@ import { checkCheckpointFits } from './checkpoint-fit.ts';
 import { loadFeatures } from './backbone-data.ts';
 import { checkFit, checkLoadedFit } from './fit-check.ts';
 import { pluginAt, pluginNamed } from './plugin-nodes.ts';
+import { splitLabels, trainSampler } from './sampler-node.ts';
 import { Progress } from './progress.ts';
 import { engineOptions, jobSeed, metricsLog, runnerOptions, trainingPlugins, type EngineOptions } from './setup.ts';
 import { targetColumns } from './targets.ts';
@@ -43,7 +44,7 @@ interface TrainOptions {
   target: string | string[];
   metrics: string[];
   forecast_samples: number;
-  nodes: { data: string; model: string; loss: string; optimizer: string; scheduler: string | null; callbacks: string | null };
+  nodes: { data: string; model: string; loss: string; optimizer: string; scheduler: string | null; callbacks: string | null; sampler: string | null };
 }
 
 /**
@@ -133,7 +134,7 @@ export class TrainTask implements Task {
     }
     const K = engine.steps_per_run ?? 1;
 
-    const sampler = pluginNamed<{ bind(d: { size: number }): IndexSampler }>(this.registry, 'sampler', 'random', { seed, batch_size: o.batch_size, drop_last: true }).bind({ size: train.length });
+    const sampler = trainSampler(this.config, this.registry, o.nodes.sampler, { seed, batchSize: o.batch_size }, { size: train.length, labels: () => splitLabels((i) => train.getBatch(i), train.length, target) });
     if (sampler.numBatches === 0) throw new VidraError(`task.batch_size=${o.batch_size} is larger than the training split (${train.length} samples)`);
     if (sampler.numBatches % K !== 0) {
       throw new VidraError(`engine.steps_per_run=${K} must divide the ${sampler.numBatches} batches of an epoch (task.batch_size=${o.batch_size})`);
@@ -353,6 +354,7 @@ export const plugin = definePlugin({
           optimizer: { type: 'string', default: 'optim' },
           scheduler: { type: ['string', 'null'], default: 'scheduler' },
           callbacks: { type: ['string', 'null'], default: 'callbacks', description: 'a map of callback nodes (the callbacks group); absent: none' },
+          sampler: { type: ['string', 'null'], default: 'sampler', description: 'the index sampler node (the sampler group, e.g. +sampler=class_balanced); absent: random' },
         },
         additionalProperties: false,
         default: {},

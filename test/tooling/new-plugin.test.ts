@@ -138,7 +138,7 @@ describe('vidra new plugin', () => {
       ['optimizer', 'mylab.lion', 'conf/optim/lion.yaml'],
       ['scheduler', 'mylab.inv_sqrt', 'conf/scheduler/inv_sqrt.yaml'],
       ['metric', 'mylab.micro_f1', null],
-      ['sampler', 'mylab.block_shuffle', null],
+      ['sampler', 'mylab.block_shuffle', 'conf/sampler/block_shuffle.yaml'],
       ['strategy', 'mylab.recent_replay', 'conf/strategy/recent_replay.yaml'],
       ['callback', 'mylab.epoch_loss', 'conf/callbacks/epoch_loss.yaml'],
       ['launcher', 'mylab.serial', 'conf/vidra/launcher/serial.yaml'],
@@ -148,7 +148,7 @@ describe('vidra new plugin', () => {
       const r = await vidra(dir, ['new', 'plugin', kind, name]);
       expect(r.code, r.stderr).toBe(0);
       const option = name.slice('mylab.'.length);
-      // Metrics and samplers are built by name in tasks: no config node, and the scaffold says how to use them.
+      // Metrics are built by name in tasks: no config node, and the scaffold says how to use them.
       expect(r.stdout.includes('  created conf/'), kind).toBe(config !== null);
       if (config) expect(r.stdout).toContain(`  created ${config}\n`);
       expect(r.stdout).toContain(`  created plugins/${option}.ts\n  created test/${option}.test.ts\n`);
@@ -167,9 +167,9 @@ describe('vidra new plugin', () => {
     const tsc = await exec(TSC, ['-p', '.'], dir, 120_000);
     expect(tsc.stdout + tsc.stderr).toBe('');
 
-    // The bundled train experiment with the scaffolded optimizer, schedule, callback and metric.
+    // The bundled train experiment with the scaffolded optimizer, schedule, sampler, callback and metric.
     const train = await vidra(dir, [
-      'run', '-cp', join(REPO, 'conf'), '-cd', 'conf', 'optim=lion', 'scheduler=inv_sqrt', '+callbacks=epoch_loss',
+      'run', '-cp', join(REPO, 'conf'), '-cd', 'conf', 'optim=lion', 'scheduler=inv_sqrt', '+sampler=block_shuffle', '+callbacks=epoch_loss',
       'task.metrics=[map,mylab.micro_f1]', 'task.epochs=2', 'task.log_every=1', 'vidra.run.dir=runs/train',
     ]);
     expect(train.code, train.stderr).toBe(0);
@@ -177,6 +177,7 @@ describe('vidra new plugin', () => {
     const resolved = read(dir, 'runs/train/.vidra/resolved.yaml');
     expect(resolved).toContain('optim:\n  _target_: mylab.lion\n  lr: 0.003\n');
     expect(resolved).toContain('scheduler:\n  _target_: mylab.inv_sqrt\n  warmup_steps: 10\n');
+    expect(resolved).toContain('sampler:\n  _target_: mylab.block_shuffle\n  block_size: 16\n  seed: 0\n');
     const lines = read(dir, 'runs/train/metrics.jsonl').trim().split('\n').map((l) => JSON.parse(l) as { step: number; epoch: number; loss?: number; lr?: number; micro_f1?: number });
     const steps = lines.filter((l) => l.loss !== undefined);
     expect(steps.map((l) => l.step)).toEqual(steps.map((_, i) => i + 1));
