@@ -44,7 +44,7 @@ export function trainSampler(config: Config, registry: PluginRegistry, path: str
   return (plugin as IndexSamplerPlugin).bind(data);
 }
 
-/** Every sample's label of `target`: a class index, or a multi-hot row's positives (−1 rows: unlabelled). */
+/** Every sample's label of `target`: a class index, or a multi-hot row's positives (a −1 index or a row without positives is unlabelled: class_balanced never draws it). */
 export function splitLabels(read: (indices: number[]) => { targets: Record<string, Batched<Float32Array | Int32Array>> }, size: number, target: string): Label[] {
   const out: Label[] = [];
   for (let s = 0; s < size; s += 1024) {
