@@ -2,9 +2,10 @@
 // starts its own munged, slurmctld and slurmd in a temporary directory, and stops them by pid file.
 // Memory is confined by cgroups, as on real clusters, where the cgroup v1 hierarchies are writable here;
 // otherwise by slurmstepd's sampling (OverMemoryKill). Plain JS, so that bench/slurm.mjs can use it too.
+// VIDRA_TEST_SLURM_KEEP_LOGS=<dir>: each cluster's daemon logs are copied to <dir>/<node> when it stops.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -113,8 +114,9 @@ const freePort = () => 20000 + Math.floor(Math.random() * 30000);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Starts a cluster; resolves to `{ dir, env, node, memory, stop }` (env: SLURM_CONF for the clients; node:
- * its node's name; memory: `cgroup` or `overmemorykill`, see memoryMode), or throws with the reason it
+ * Starts a cluster; resolves to `{ dir, env, node, memory, stop, report }` (env: SLURM_CONF for the clients; node:
+ * its node's name; memory: `cgroup` or `overmemorykill`, see memoryMode; report(): the node, the queue and the
+ * daemons' last log lines, for a failed test's message), or throws with the reason it
  * cannot start (not root, no packages, a daemon that dies).
  */
 export async function startCluster({ cpus = Math.max(16, availableParallelism() * 4) } = {}) {
@@ -163,6 +165,8 @@ export async function startCluster({ cpus = Math.max(16, availableParallelism() 
     }
     // Slurm leaves its cgroups (slurm_<node>/system, uid_0) behind at stop.
     for (const cg of cgroups) removeCgroup(cg);
+    // For a post-mortem of a run that went wrong: the daemons' logs outlive the cluster there.
+    if (process.env.VIDRA_TEST_SLURM_KEEP_LOGS) cpSync(join(dir, 'log'), join(process.env.VIDRA_TEST_SLURM_KEEP_LOGS, node), { recursive: true });
     rmSync(dir, { recursive: true, force: true });
   };
   try {
@@ -247,7 +251,19 @@ export async function startCluster({ cpus = Math.max(16, availableParallelism() 
       if (Date.now() > end) throw new Error(`the Slurm node did not become usable within 60 s (sinfo: ${(r.stdout + r.stderr).trim()})`);
       await sleep(250);
     }
-    return { dir, env, node, memory: memoryLimits, stop };
+    /** What a failed test should show: the node and queue as Slurm sees them, and the daemons' last log lines. */
+    const report = () => {
+      const said = (cmd, args) => {
+        const r = spawnSync(cmd, args, { encoding: 'utf8', env: daemonEnv, timeout: 10_000 });
+        return `$ ${cmd} ${args.join(' ')}\n${(r.stdout ?? '') + (r.stderr ?? '')}`.trim();
+      };
+      const tail = (name) => {
+        const log = join(dir, 'log', `${name}.log`);
+        return `${name}.log (last 40 lines):\n${existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').slice(-40).join('\n') : '(none)'}`;
+      };
+      return [said('sinfo', ['-N', '-o', '%N %T %E']), said('squeue', ['-o', '%i %T %r %M %N']), tail('slurmctld'), tail('slurmd')].join('\n\n');
+    };
+    return { dir, env, node, memory: memoryLimits, stop, report };
   } catch (err) {
     stop();
     throw err;

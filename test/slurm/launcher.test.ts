@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { featureContents as features, probeOverrides, writeProbeModel } from '../extract/probe.ts';
-import { makeProject, REPO, removeProjects, type Project } from '../helpers/project.ts';
+import { makeProject, REPO, removeProjects, type CliResult, type Project } from '../helpers/project.ts';
 import { indexVideo } from '../video/fixtures.ts';
 // @ts-expect-error plain JS helper, shared with bench/slurm.mjs
 import { startCluster } from './cluster.mjs';
@@ -19,6 +19,7 @@ interface Cluster {
   node: string;
   memory: 'cgroup' | 'overmemorykill';
   stop(): void;
+  report(): string;
 }
 interface Summary {
   sweep_dir: string;
@@ -48,14 +49,20 @@ function slurmProject(): Project {
   });
 }
 
-const run = (p: Project, args: string[], killAfterMs = 150_000) => p.run(args, { env: cluster!.env, killAfterMs });
+// Killed before the test's own timeout (120 s unless it says), so that a sweep that hangs fails with its output.
+const run = (p: Project, args: string[], killAfterMs = 100_000) => p.run(args, { env: cluster!.env, killAfterMs });
+
+/** The exit code a test expects, or a failure that shows the sweep's stderr and what Slurm was doing. */
+function expectExit(r: CliResult, code: number): void {
+  if (r.code !== code) expect.fail(`vidra exited ${r.code ?? r.signal}, not ${code}; its stderr:\n${r.stderr}\n\n${cluster!.report()}`);
+}
 const SLURM = ['vidra/launcher=slurm', 'vidra.launcher.poll_interval_s=0.3', 'task=steps'];
 
 describe.skipIf(cluster === null).concurrent(`vidra/launcher=slurm on a real Slurm${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
   test('a 6-job sweep is one array: 4 jobs complete, the 2 that diverge fail with their reason, exit 1, summary.json', { timeout: 120_000 }, async () => {
     const p = slurmProject();
     const r = await run(p, ['run', '-m', ...SLURM, 'vidra.sweep.dir=runs/s', 'optim.lr=0.1,1e30,0.2', 'seed=1,2']);
-    expect(r.code).toBe(1);
+    expectExit(r, 1);
     const summary = p.json<Summary>('runs/s/summary.json');
     expect(summary.jobs.map((j) => [j.num, j.status, j.overrides.slice(-2).join(' ')])).toEqual([
       [0, 'completed', 'optim.lr=0.1 seed=1'],
@@ -90,7 +97,7 @@ describe.skipIf(cluster === null).concurrent(`vidra/launcher=slurm on a real Slu
   test('array_parallelism=1 runs the tasks one at a time', { timeout: 120_000 }, async () => {
     const p = slurmProject();
     const r = await run(p, ['run', '-m', ...SLURM, 'vidra.launcher.array_parallelism=1', "vidra.launcher.comment='a comment with blanks'", 'vidra.sweep.dir=runs/s', 'task.step_s=0.5', 'seed=1,2,3']);
-    expect(r.code).toBe(0);
+    expectExit(r, 0);
     expect(p.read('runs/s/.slurm/array-0.sh')).toContain('#SBATCH --array=0-2%1\n');
     expect(p.read('runs/s/.slurm/array-0.sh')).toContain('#SBATCH --comment="a comment with blanks"\n');
     const spans = [0, 1, 2].map((n) => p.status(`runs/s/${n}`)).map((s) => [Date.parse(s.started_at), Date.parse(s.ended_at!)] as const);
@@ -102,7 +109,7 @@ describe.skipIf(cluster === null).concurrent(`vidra/launcher=slurm on a real Slu
   test('max_batch_size: one array per batch, each waited for before the next is submitted', { timeout: 120_000 }, async () => {
     const p = slurmProject();
     const r = await run(p, ['run', '-m', ...SLURM, 'vidra.sweeper.max_batch_size=2', 'vidra.sweep.dir=runs/b', 'seed=1,2,3']);
-    expect(r.code).toBe(0);
+    expectExit(r, 0);
     const arrays = p.json<Array<{ array_job_id: string; nums: number[] }>>('runs/b/.slurm/arrays.json');
     expect(arrays.map((a) => a.nums)).toEqual([[0, 1], [2]]);
     expect(p.read('runs/b/.slurm/array-1.sh')).toContain('#SBATCH --array=0-0%256\n');
@@ -124,7 +131,7 @@ describe.skipIf(cluster === null).concurrent(`vidra/launcher=slurm on a real Slu
       const [arrayId] = p.json<Array<{ array_job_id: string }>>(`${dir}/.slurm/arrays.json`).map((a) => a.array_job_id);
       return `TIMEOUT: the time limit (00:01:00) was reached; log: ${p.path(`${dir}/.slurm/${arrayId}_0.err`)}`;
     };
-    expect(killed.code).toBe(1);
+    expectExit(killed, 1);
     const job = p.json<Summary>('runs/t/summary.json').jobs[0]!;
     expect(job.status, p.read('runs/t/.slurm/tasks/0.json')).toBe('failed');
     expect(job.error).toBe(timeout('runs/t'));
@@ -134,14 +141,14 @@ describe.skipIf(cluster === null).concurrent(`vidra/launcher=slurm on a real Slu
     const st = await run(p, ['status', 'runs/t']);
     expect([st.code, st.stdout]).toEqual([1, expect.stringContaining(`0    failed  task=steps task.steps=400 task.step_s=0.5 seed=1  runs/t/0  ${timeout('runs/t')}\n`)]);
 
-    expect(twice.code).toBe(1);
+    expectExit(twice, 1);
     expect(p.json<Summary>('runs/f/summary.json').jobs.map((j) => [j.status, j.error])).toEqual([['failed', timeout('runs/f')]]);
     const final = p.status('runs/f/0');
     expect(final).toMatchObject({ status: 'failed', error: { type: 'SlurmKilled', message: timeout('runs/f') } });
     expect(final.history!.map((h) => [h.status, h.signal])).toEqual([['interrupted', 'SIGTERM']]);
     expect(p.read('runs/f/0/job.log')).toContain('Slurm signalled the end of the time limit; no requeue left (max_num_timeout=1)');
 
-    expect(resumed.code).toBe(0);
+    expectExit(resumed, 0);
     const status = p.status('runs/r/0');
     expect(status.status).toBe('completed');
     expect(status.result).toMatchObject({ steps: 90 });
@@ -158,21 +165,21 @@ describe.skipIf(cluster === null).concurrent(`vidra/launcher=slurm on a real Slu
     const p = slurmProject();
     const r = await run(p, ['run', '-m', '--detach', ...SLURM, 'vidra.sweep.dir=runs/d', 'task.needs_file=fixed', 'seed=1,2']);
     expect(r.stderr).toMatch(/^\[slurm \d+\] submitted 2 jobs as array job \d+; logs in .*runs\/d\/\.slurm\n$/);
-    expect(r.code).toBe(0);
+    expectExit(r, 0);
     expect(r.stdout).toBe('submitted 2 jobs; sweep directory: runs/d\nfollow them with: vidra status runs/d\n');
     let st = await run(p, ['status', 'runs/d']);
     for (let i = 0; i < 100 && /[1-9]\d* (pending|running)/.test(st.stdout.split('\n')[0]!); i++) {
       await new Promise((res) => setTimeout(res, 300));
       st = await run(p, ['status', 'runs/d']);
     }
-    expect(st.code).toBe(1);
+    expectExit(st, 1);
     expect(st.stdout).toMatch(/^array job \d+: 0 pending, 0 running, 0 completed, 2 failed; elapsed/);
     expect(st.stdout).toContain('0    failed  task=steps task.needs_file=fixed seed=1  runs/d/0  fixed is missing\n');
     expect(p.json<Summary>('runs/d/summary.json').jobs.map((j) => j.status)).toEqual(['failed', 'failed']);
 
     p.write('fixed', '');
     const again = await run(p, ['resubmit', 'runs/d', '--failed']);
-    expect(again.code).toBe(0);
+    expectExit(again, 0);
     expect(again.stdout).toContain('2 of 2 jobs completed; sweep directory: runs/d\n');
     expect(p.runDirs()).toEqual(['runs/d/0', 'runs/d/1']);
     const status = p.status('runs/d/1');
@@ -191,7 +198,7 @@ describe.skipIf(cluster === null).concurrent(`vidra/launcher=slurm on a real Slu
     const [arrayId] = p.json<Array<{ array_job_id: string }>>('runs/x/.slurm/arrays.json').map((a) => a.array_job_id);
     expect(spawnSync('scancel', [`${arrayId}_1`], { env: { ...process.env, ...cluster!.env } }).status).toBe(0);
     const r = await done;
-    expect(r.code).toBe(1);
+    expectExit(r, 1);
     const jobs = p.json<Summary>('runs/x/summary.json').jobs;
     expect(jobs.map((j) => j.status)).toEqual(['completed', 'interrupted']);
     expect(jobs[1]!.error).toBe(`CANCELLED (scancel); log: ${p.path(`runs/x/.slurm/${arrayId}_1.err`)}`);
@@ -230,7 +237,7 @@ describe.skipIf(cluster === null).concurrent(`vidra/launcher=slurm on a real Slu
       expect(scontrol('update', `partitionname=${partition}`, 'state=drain').status).toBe(0);
       const r = await done;
       const reason = `sbatch refused the job array: Batch job submission failed: Required partition not available (inactive or drain); check vidra.launcher.partition=${partition}`;
-      expect(r.code).toBe(2);
+      expectExit(r, 2);
       expect(r.stderr).toContain(`\nError: ${reason} (sweep directory runs/p marked failed in summary.json)\n`);
       const summary = p.json<Summary & { status: string; error: string }>('runs/p/summary.json');
       expect([summary.status, summary.error]).toEqual(['failed', reason]);
@@ -244,7 +251,7 @@ describe.skipIf(cluster === null).concurrent(`vidra/launcher=slurm on a real Slu
         [true, reason],
       ]);
       const st = await run(p, ['status', 'runs/p']);
-      expect(st.code).toBe(1);
+      expectExit(st, 1);
       expect(st.stdout).toMatch(/^array job \d+: 0 pending, 0 running, 1 completed, 1 failed;/);
       expect(st.stdout).toContain(`1    not_started  task=steps task.steps=20 task.step_s=0.3 seed=2  -         not submitted: ${reason}\n`);
       expect(p.json<{ status: string; error: string }>('runs/p/summary.json')).toMatchObject({ status: 'failed', error: reason });
@@ -255,7 +262,7 @@ describe.skipIf(cluster === null).concurrent(`vidra/launcher=slurm on a real Slu
       expect((await run(p, ['status', 'runs/p'])).stdout).toContain(`1    not_started  task=steps task.steps=20 task.step_s=0.3 seed=2  -         not submitted: ${reason}\n`);
       expect(scontrol('update', `partitionname=${partition}`, 'state=up').status).toBe(0);
       const again = await run(p, ['resubmit', 'runs/p']);
-      expect(again.code).toBe(0);
+      expectExit(again, 0);
       expect(again.stdout).toContain('2 of 2 jobs completed; sweep directory: runs/p\n');
       expect(p.status('runs/p/1').status).toBe('completed');
       expect(p.json<Record<string, unknown>>('runs/p/summary.json')).not.toHaveProperty('status');
@@ -267,7 +274,7 @@ describe.skipIf(cluster === null).concurrent(`vidra/launcher=slurm on a real Slu
   test('a task over its memory limit is killed by Slurm and reported with its limit (cgroups: OUT_OF_MEMORY) or slurmstepd\'s reason (OverMemoryKill)', { timeout: 120_000 }, async () => {
     const p = slurmProject();
     const r = await run(p, ['run', '-m', ...SLURM, 'vidra.launcher.mem_gb=0.25', 'vidra.sweep.dir=runs/m', 'task.alloc_mb=640', 'task.steps=40', 'task.step_s=0.25', 'seed=1']);
-    expect(r.code).toBe(1);
+    expectExit(r, 1);
     const [arrayId] = p.json<Array<{ array_job_id: string }>>('runs/m/.slurm/arrays.json').map((a) => a.array_job_id);
     const job = p.json<Summary>('runs/m/summary.json').jobs[0]!;
     const log = p.path(`runs/m/.slurm/${arrayId}_0.err`);
@@ -294,7 +301,7 @@ describe.skipIf(cluster === null).concurrent(`vidra/launcher=slurm on a real Slu
     await p.waitForFiles('started', 2, 60_000);
     child.kill('SIGINT');
     const r = await done;
-    expect(r.code).toBe(130);
+    expectExit(r, 130);
     expect(p.status('runs/c/0').status).toBe('interrupted');
     expect(p.status('runs/c/1').status).toBe('interrupted');
     expect(p.json<Summary>('runs/c/summary.json').jobs.map((j) => j.status)).toEqual(['interrupted', 'interrupted']);
@@ -316,7 +323,7 @@ describe.skipIf(cluster === null)(`a node failure on a real Slurm${unavailable ?
     expect(node('down').status).toBe(0);
     try {
       const [n, q] = await Promise.all([failed.done, requeued.done]);
-      expect(n.code).toBe(1);
+      expectExit(n, 1);
       const [arrayId] = p.json<Array<{ array_job_id: string }>>('runs/n/.slurm/arrays.json').map((a) => a.array_job_id);
       const job = p.json<Summary>('runs/n/summary.json').jobs[0]!;
       expect(job.status).toBe('failed');
@@ -325,7 +332,7 @@ describe.skipIf(cluster === null)(`a node failure on a real Slurm${unavailable ?
       expect(n.stdout).toContain(`0    failed  task=steps task.steps=40 task.step_s=0.5 seed=1  runs/n/0  ${job.error}\n`);
       expect((await run(p, ['status', 'runs/n'])).stdout).toContain(`runs/n/0  ${job.error}\n`);
 
-      expect(q.code).toBe(0);
+      expectExit(q, 0);
       expect(q.stderr).toMatch(/\[slurm \d+\] 1 pending \(BeginTime\), 0 running, 0 completed, 0 failed/);
       const status = p.status('runs/q/0');
       expect(status.status).toBe('completed');
@@ -402,7 +409,7 @@ describe('vidra/launcher=slurm settings are checked before anything is submitted
       run(p, ['run', '-m', ...extract, ...plan, 'schedule.shard=all', 'vidra/launcher=slurm', 'vidra.launcher.poll_interval_s=0.3', 'vidra.sweep.dir=runs/x']),
     ]);
     expect(local.code).toBe(0);
-    expect(r.code).toBe(0);
+    expectExit(r, 0);
     expect(p.json<Summary>('runs/x/summary.json').jobs.map((j) => [j.status, j.overrides.find((o) => o.startsWith('schedule.shard='))])).toEqual([0, 1, 2].map((k) => ['completed', `schedule.shard=${k}`]));
     expect(p.json<Array<{ nums: number[] }>>('runs/x/.slurm/arrays.json').map((a) => a.nums)).toEqual([[0, 1, 2]]);
     const uids = async (f: string) => Object.keys(await features(p.path(f)));
