@@ -163,8 +163,14 @@ export async function startCluster({ cpus = Math.max(16, availableParallelism() 
         // gone meanwhile
       }
     }
-    // Slurm leaves its cgroups (slurm_<node>/system, uid_0) behind at stop.
-    for (const cg of cgroups) removeCgroup(cg);
+    // Slurm leaves its cgroups (slurm_<node>/system, uid_0) behind at stop; one that still holds a task
+    // being killed (or its zombie, until reaped) cannot be removed yet.
+    const gone = Date.now() + 5000;
+    for (;;) {
+      for (const cg of cgroups) removeCgroup(cg);
+      if (Date.now() > gone || !cgroups.some((cg) => existsSync(cg))) break;
+      spawnSync('sleep', ['0.1']);
+    }
     // For a post-mortem of a run that went wrong: the daemons' logs outlive the cluster there.
     if (process.env.VIDRA_TEST_SLURM_KEEP_LOGS) cpSync(join(dir, 'log'), join(process.env.VIDRA_TEST_SLURM_KEEP_LOGS, node), { recursive: true });
     rmSync(dir, { recursive: true, force: true });
@@ -261,7 +267,9 @@ export async function startCluster({ cpus = Math.max(16, availableParallelism() 
         const log = join(dir, 'log', `${name}.log`);
         return `${name}.log (last 40 lines):\n${existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').slice(-40).join('\n') : '(none)'}`;
       };
-      return [said('sinfo', ['-N', '-o', '%N %T %E']), said('squeue', ['-o', '%i %T %r %M %N']), tail('slurmctld'), tail('slurmd')].join('\n\n');
+      // The kernel's last lines: its OOM kills (memory limits are the kernel's with cgroups).
+      const kernel = `dmesg (last 15 lines):\n${(spawnSync('dmesg', [], { encoding: 'utf8' }).stdout ?? '').trim().split('\n').slice(-15).join('\n')}`;
+      return [said('sinfo', ['-N', '-o', '%N %T %E']), said('squeue', ['-o', '%i %T %r %M %N']), tail('slurmctld'), tail('slurmd'), kernel].join('\n\n');
     };
     return { dir, env, node, memory: memoryLimits, stop, report };
   } catch (err) {

@@ -271,6 +271,25 @@ describe.skipIf(cluster === null).concurrent(`vidra/launcher=slurm on a real Slu
     }
   });
 
+  test('Ctrl-C while waiting cancels the array and marks the sweep interrupted', { timeout: 120_000 }, async () => {
+    const p = slurmProject();
+    const { child, done } = p.start(['run', '-m', ...SLURM, 'vidra.sweep.dir=runs/c', 'task.steps=600', 'task.step_s=0.1', 'seed=1,2'], { env: cluster!.env, killAfterMs: 100_000 });
+    await p.waitForFiles('started', 2, 60_000);
+    child.kill('SIGINT');
+    const r = await done;
+    expectExit(r, 130);
+    expect(p.status('runs/c/0').status).toBe('interrupted');
+    expect(p.status('runs/c/1').status).toBe('interrupted');
+    expect(p.json<Summary>('runs/c/summary.json').jobs.map((j) => j.status)).toEqual(['interrupted', 'interrupted']);
+    const st = await run(p, ['status', 'runs/c']);
+    expect(st.stdout).toMatch(/^array job \d+: 0 pending, 0 running, 0 completed, 2 failed;/);
+  });
+});
+
+// A describe of its own, after the concurrent one, so that the OOM kill happens with no other job on the node.
+// Once in CI this sweep did not end within 120 s while other tests' jobs ran. The cause is not known; if it
+// happens again, expectExit shows Slurm's view of the node and the queue.
+describe.skipIf(cluster === null)(`a memory limit on a real Slurm${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
   test('a task over its memory limit is killed by Slurm and reported with its limit (cgroups: OUT_OF_MEMORY) or slurmstepd\'s reason (OverMemoryKill)', { timeout: 120_000 }, async () => {
     const p = slurmProject();
     const r = await run(p, ['run', '-m', ...SLURM, 'vidra.launcher.mem_gb=0.25', 'vidra.sweep.dir=runs/m', 'task.alloc_mb=640', 'task.steps=40', 'task.step_s=0.25', 'seed=1']);
@@ -293,20 +312,6 @@ describe.skipIf(cluster === null).concurrent(`vidra/launcher=slurm on a real Slu
     expect(p.json<Record<string, unknown>>('runs/m/.slurm/tasks/0.json')).toMatchObject({ slurm_state: cluster!.memory === 'cgroup' ? 'OUT_OF_MEMORY' : 'FAILED' });
     expect(p.status('runs/m/0')).toMatchObject({ status: 'failed', error: { type: 'SlurmKilled', message: job.error } });
     expect(r.stdout).toContain(`0    failed  task=steps task.alloc_mb=640 task.steps=40 task.step_s=0.25 seed=1  runs/m/0  ${job.error}\n`);
-  });
-
-  test('Ctrl-C while waiting cancels the array and marks the sweep interrupted', { timeout: 120_000 }, async () => {
-    const p = slurmProject();
-    const { child, done } = p.start(['run', '-m', ...SLURM, 'vidra.sweep.dir=runs/c', 'task.steps=600', 'task.step_s=0.1', 'seed=1,2'], { env: cluster!.env, killAfterMs: 100_000 });
-    await p.waitForFiles('started', 2, 60_000);
-    child.kill('SIGINT');
-    const r = await done;
-    expectExit(r, 130);
-    expect(p.status('runs/c/0').status).toBe('interrupted');
-    expect(p.status('runs/c/1').status).toBe('interrupted');
-    expect(p.json<Summary>('runs/c/summary.json').jobs.map((j) => j.status)).toEqual(['interrupted', 'interrupted']);
-    const st = await run(p, ['status', 'runs/c']);
-    expect(st.stdout).toMatch(/^array job \d+: 0 pending, 0 running, 0 completed, 2 failed;/);
   });
 });
 
