@@ -242,8 +242,18 @@ export async function startCluster({ cpus = Math.max(16, availableParallelism() 
     );
     const env = { SLURM_CONF: conf };
     const daemonEnv = { ...process.env, ...env };
-    sh('/usr/sbin/slurmctld', ['-f', conf, '-i'], { env: daemonEnv });
-    sh('/usr/sbin/slurmd', ['-f', conf, '-N', node], { env: daemonEnv });
+    // A daemon that exits at start says why in its log file, not on stderr.
+    const daemon = (name, args) => {
+      try {
+        sh(`/usr/sbin/${name}`, args, { env: daemonEnv });
+      } catch (err) {
+        const log = join(dir, 'log', `${name}.log`);
+        const said = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').slice(-3).join(' | ') : 'no log';
+        throw new Error(`${err.message.trim()} (${name}.log: ${said})`);
+      }
+    };
+    daemon('slurmctld', ['-f', conf, '-i']);
+    daemon('slurmd', ['-f', conf, '-N', node]);
     const end = Date.now() + 60_000;
     for (;;) {
       for (const [name, file] of Object.entries(pids)) {

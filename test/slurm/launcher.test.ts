@@ -400,6 +400,21 @@ describe('vidra/launcher=slurm settings are checked before anything is submitted
     expect(flag).toMatchObject({ code: 2, stderr: `Error: unknown flag '--all' (argument 2); usage: vidra resubmit <sweep dir> [--failed] [--detach]\n${HINT}` });
   });
 
+  test('without the Slurm commands: one error naming them, exit 2', async () => {
+    const p = slurmProject();
+    const r = await p.run(['run', '-m', 'vidra/launcher=slurm', 'seed=1,2'], { env: { PATH: '/nonexistent' } });
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe('Error: sbatch is not on PATH: the slurm launcher needs the Slurm client commands (sbatch, scontrol, scancel)');
+  });
+
+  test('--detach goes with --multirun', async () => {
+    const r = await slurmProject().run(['run', '--detach', 'vidra/launcher=slurm']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe('Error: --detach goes with --multirun (and vidra/launcher=slurm)');
+  });
+});
+
+describe.skipIf(cluster === null)(`feature extraction on a real Slurm${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
   test('task=extract_features with schedule.shard=all: one array of the packed shards, merged, equals one local run', { timeout: 120_000 }, async () => {
     const p = slurmProject();
     writeProbeModel(p.path('probe.onnx'), 4, 16);
@@ -464,18 +479,5 @@ describe('vidra/launcher=slurm settings are checked before anything is submitted
     expect(counts[1]![0]).toBeLessThan(48);
     expect(counts[1]![0] + counts[1]![1]).toBe(48);
     expect(await features(p.path('slurm.h5'))).toEqual(await features(p.path('local.h5')));
-  });
-
-  test('without the Slurm commands: one error naming them, exit 2', async () => {
-    const p = slurmProject();
-    const r = await p.run(['run', '-m', 'vidra/launcher=slurm', 'seed=1,2'], { env: { PATH: '/nonexistent' } });
-    expect(r.code).toBe(2);
-    expect(r.stderr.split('\n')[0]).toBe('Error: sbatch is not on PATH: the slurm launcher needs the Slurm client commands (sbatch, scontrol, scancel)');
-  });
-
-  test('--detach goes with --multirun', async () => {
-    const r = await slurmProject().run(['run', '--detach', 'vidra/launcher=slurm']);
-    expect(r.code).toBe(2);
-    expect(r.stderr.split('\n')[0]).toBe('Error: --detach goes with --multirun (and vidra/launcher=slurm)');
   });
 });
