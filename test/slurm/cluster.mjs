@@ -23,7 +23,8 @@ function install() {
   if (BINARIES.every((b) => existsSync(b))) return;
   if (process.getuid?.() !== 0) throw new Error(`Slurm is not installed (${PACKAGES.join(' ')}) and installing it needs root`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const get = (args) => sh('apt-get', args, { env, timeout: 300_000 });
+  // Other test files install their packages at the same time: wait for dpkg's lock rather than fail on it.
+  const get = (args) => sh('apt-get', ['-o', 'DPkg::Lock::Timeout=600', ...args], { env, timeout: 660_000 });
   try {
     get(['install', '-y', '--no-install-recommends', ...PACKAGES]);
   } catch {
