@@ -109,6 +109,12 @@ function removeCgroup(dir) {
   }
 }
 
+/** The last `n` lines of a daemon's log in the cluster's directory (none when it wrote no log). */
+function logTail(dir, name, n) {
+  const log = join(dir, 'log', `${name}.log`);
+  return existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').slice(-n) : [];
+}
+
 let clusters = 0;
 
 const freePort = () => 20000 + Math.floor(Math.random() * 30000);
@@ -248,9 +254,7 @@ export async function startCluster({ cpus = Math.max(16, availableParallelism() 
       try {
         sh(`/usr/sbin/${name}`, args, { env: daemonEnv });
       } catch (err) {
-        const log = join(dir, 'log', `${name}.log`);
-        const said = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').slice(-3).join(' | ') : 'no log';
-        throw new Error(`${err.message.trim()} (${name}.log: ${said})`);
+        throw new Error(`${err.message.trim()} (${name}.log: ${logTail(dir, name, 3).join(' | ') || 'no log'})`);
       }
     };
     daemon('slurmctld', ['-f', conf, '-i']);
@@ -259,8 +263,7 @@ export async function startCluster({ cpus = Math.max(16, availableParallelism() 
     for (;;) {
       for (const [name, file] of Object.entries(pids)) {
         if (!livePid(file) && Date.now() > end - 55_000) {
-          const log = join(dir, 'log', `${name}.log`);
-          throw new Error(`${name} is not running: ${existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').slice(-3).join(' | ') : 'no log'}`);
+          throw new Error(`${name} is not running: ${logTail(dir, name, 3).join(' | ') || 'no log'}`);
         }
       }
       const r = spawnSync('sinfo', ['-h', '-N', '-o', '%T'], { encoding: 'utf8', env: daemonEnv });
@@ -274,10 +277,7 @@ export async function startCluster({ cpus = Math.max(16, availableParallelism() 
         const r = spawnSync(cmd, args, { encoding: 'utf8', env: daemonEnv, timeout: 10_000 });
         return `$ ${cmd} ${args.join(' ')}\n${(r.stdout ?? '') + (r.stderr ?? '')}`.trim();
       };
-      const tail = (name) => {
-        const log = join(dir, 'log', `${name}.log`);
-        return `${name}.log (last 40 lines):\n${existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').slice(-40).join('\n') : '(none)'}`;
-      };
+      const tail = (name) => `${name}.log (last 40 lines):\n${logTail(dir, name, 40).join('\n') || '(none)'}`;
       // The kernel's last lines: its OOM kills (memory limits are the kernel's with cgroups).
       const kernel = `dmesg (last 15 lines):\n${(spawnSync('dmesg', [], { encoding: 'utf8' }).stdout ?? '').trim().split('\n').slice(-15).join('\n')}`;
       return [said('sinfo', ['-N', '-o', '%N %T %E']), said('squeue', ['-o', '%i %T %r %M %N']), tail('slurmctld'), tail('slurmd'), kernel].join('\n\n');
