@@ -53,7 +53,6 @@ export async function extractVideo(source: StreamingSource, backbone: FeatureExt
   const times = hooks.times;
   const stream = hooks.thread ? hooks.thread.batches(source, spatial, window, batchSize, hooks.signal) : mainThreadBatches(source, spatial, window, batchSize, hooks.signal);
   let decoded = 0;
-  let done = 0;
   try {
     for (let b = await stream.next(); b; b = await stream.next()) {
       if (hooks.signal?.aborted) throw hooks.signal.reason ?? new Error('aborted');
@@ -66,8 +65,7 @@ export async function extractVideo(source: StreamingSource, backbone: FeatureExt
       const feats = await backbone.extract(b.data, b.count);
       if (times) times.model += (performance.now() - t0) / 1000;
       out.set(feats.subarray(0, b.count * dim), b.first * dim);
-      done = b.first + b.count;
-      hooks.progress?.(done, decoded);
+      hooks.progress?.(b.first + b.count, decoded);
     }
   } finally {
     // Stops the decoder when the loop ends early (an abort, an error).
