@@ -7,17 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-// @ts-expect-error plain JS helper, shared with bench/slurm.mjs
-import { memoryMode, startCluster } from './cluster.mjs';
-
-type Mode = 'cgroup' | 'overmemorykill';
-interface Cluster {
-  dir: string;
-  env: Record<string, string>;
-  node: string;
-  memory: Mode;
-  stop(): void;
-}
+import { memoryMode, startCluster, type Cluster, type MemoryMode } from './cluster.mjs';
 
 const work = mkdtempSync(join(tmpdir(), 'vidra-cluster-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -27,7 +17,7 @@ function v1Writable(name: string): boolean {
   const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' '));
   return process.getuid?.() === 0 && mounts.some(([, at, type, opts]) => at === `/sys/fs/cgroup/${name}` && type === 'cgroup' && opts!.split(',').includes('rw') && opts!.split(',').includes(name));
 }
-const expected: Mode = v1Writable('memory') && v1Writable('freezer') ? 'cgroup' : 'overmemorykill';
+const expected: MemoryMode = v1Writable('memory') && v1Writable('freezer') ? 'cgroup' : 'overmemorykill';
 
 /** Runs `fn` with VIDRA_TEST_SLURM_CGROUPS set as given (this file's worker only), restoring it after. */
 async function withCgroupsEnv<T>(value: string | undefined, fn: () => Promise<T>): Promise<T> {
@@ -44,7 +34,7 @@ async function withCgroupsEnv<T>(value: string | undefined, fn: () => Promise<T>
 
 let unavailable = '';
 try {
-  ((await startCluster()) as Cluster).stop();
+  (await startCluster()).stop();
 } catch (err) {
   unavailable = (err as Error).message;
   process.stderr.write(`Slurm cluster tests skipped: ${unavailable}\n`);
@@ -82,7 +72,7 @@ describe('memoryMode: how the test cluster would enforce memory here', () => {
 describe.skipIf(unavailable !== '')(`startCluster in each memory mode${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
   test.skipIf(expected !== 'cgroup')('with cgroups: jobs run in slurm_<node> cgroups, a job over its memory ends OUT_OF_MEMORY, and stop removes the cgroups so a second start works', { timeout: 150_000 }, async () => {
     for (const round of [1, 2]) {
-      const c = (await withCgroupsEnv(undefined, () => startCluster())) as Cluster;
+      const c = await withCgroupsEnv(undefined, () => startCluster());
       try {
         expect(c.memory).toBe('cgroup');
         expect(c.node).toMatch(/^vidra\d+n\d+$/);
@@ -107,7 +97,7 @@ describe.skipIf(unavailable !== '')(`startCluster in each memory mode${unavailab
   });
 
   test('with VIDRA_TEST_SLURM_CGROUPS=off: linuxproc and OverMemoryKill; a job over its memory ends FAILED, killed by slurmstepd', { timeout: 120_000 }, async () => {
-    const c = (await withCgroupsEnv('off', () => startCluster())) as Cluster;
+    const c = await withCgroupsEnv('off', () => startCluster());
     try {
       expect(c.memory).toBe('overmemorykill');
       const conf = readFileSync(join(c.dir, 'slurm.conf'), 'utf8');

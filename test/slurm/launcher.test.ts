@@ -11,16 +11,7 @@ import { parse as parseYaml } from 'yaml';
 import { featureContents as features, probeOverrides, writeProbeModel } from '../extract/probe.ts';
 import { makeProject, REPO, removeProjects, type CliResult, type Project } from '../helpers/project.ts';
 import { indexVideo } from '../video/fixtures.ts';
-// @ts-expect-error plain JS helper, shared with bench/slurm.mjs
-import { startCluster } from './cluster.mjs';
-
-interface Cluster {
-  env: Record<string, string>;
-  node: string;
-  memory: 'cgroup' | 'overmemorykill';
-  stop(): void;
-  report(): string;
-}
+import { startCluster, type Cluster } from './cluster.mjs';
 interface Summary {
   sweep_dir: string;
   jobs: Array<{ num: number; overrides: string[]; status: string; outputDir: string | null; error?: string; result?: Record<string, number> }>;
@@ -30,7 +21,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 let cluster: Cluster | null = null;
 let unavailable = '';
 try {
-  cluster = (await startCluster()) as Cluster;
+  cluster = await startCluster();
 } catch (err) {
   unavailable = (err as Error).message;
   process.stderr.write(`Slurm tests skipped: ${unavailable}\n`);
