@@ -1,22 +1,23 @@
 // Windows assembled in the extraction worker thread (task.prefetch > 0) against the main thread (0): the same
 // feature bytes, the same error for a corrupt video (which fails alone), no ffmpeg left behind by an abort,
 // and task.prefetch checked by the schema. Runs the built worker (dist/extract-worker.js, `npm run build`).
-import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FeatureExtractor } from '../../core/engine/backbone.ts';
 import { FrameFolderSource, openSource, VideoError, VideoSource } from '../../core/video/index.ts';
 import { extractThread, type ExtractThread } from '../../plugins/tasks/extract/extract-thread.ts';
 import { extractVideo, type VideoFeatures } from '../../plugins/tasks/extract/video-features.ts';
-import { BIN, REPO } from '../helpers/project.ts';
-import { ffmpeg, indexVideo, tempDir } from '../video/fixtures.ts';
+import { experimentDir } from '../helpers/experiment.ts';
+import { ffmpeg, indexVideo } from '../video/fixtures.ts';
 import { featureContents, loadProbe, probeOverrides, writeProbeModel } from './probe.ts';
 
 const FRAMES = 4;
 const SIZE = 16;
 const spatial = { size: SIZE, short_side: 24 };
-let tmp: ReturnType<typeof tempDir>;
+// The scratch directory, where `vidra` runs the CLI on the repository's conf/.
+const { dir: scratch, vidra } = experimentDir('extract-thread');
 let probe: FeatureExtractor;
 const threads: ExtractThread[] = [];
 
@@ -29,7 +30,7 @@ function thread(prefetch: number): ExtractThread {
 
 /** A lossy H.264 file of `seconds` of testsrc2 (real decoding, real rounding) at `fps`, 64x48. */
 function h264(name: string, fps: number, seconds: number): string {
-  const file = join(tmp.dir, `${name}.mp4`);
+  const file = join(scratch, `${name}.mp4`);
   ffmpeg(['-f', 'lavfi', '-i', `testsrc2=s=64x48:r=${fps}:d=${seconds}`, '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', file]);
   return file;
 }
@@ -58,18 +59,17 @@ const bytes = (f: VideoFeatures) => ({
 });
 
 beforeAll(async () => {
-  tmp = tempDir('extract-thread');
-  probe = await loadProbe(join(tmp.dir, 'probe.onnx'), FRAMES, SIZE);
+  probe = await loadProbe(join(scratch, 'probe.onnx'), FRAMES, SIZE);
 });
 afterAll(async () => {
   for (const t of threads) await t.close();
   await probe?.dispose();
-  tmp?.remove();
+  rmSync(scratch, { recursive: true, force: true });
 });
 
 describe('the worker thread assembles the same windows as the main thread', () => {
   it('byte-identical features of H.264 files (native rate and 25 → 30 fps) and a frame folder', async () => {
-    const frames = join(tmp.dir, 'frames');
+    const frames = join(scratch, 'frames');
     mkdirSync(frames);
     ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=s=64x48:r=10:d=2', join(frames, 'f-%03d.png')]);
     const inputs: Array<[string, { frames: number; stride: number; fps: number | null }, number]> = [
@@ -105,8 +105,8 @@ describe('the worker thread assembles the same windows as the main thread', () =
 
 describe('a corrupt video fails alone, with the same error in both threads', () => {
   it('extractVideo: the VideoError naming the video, then the next video extracts in the same thread', async () => {
-    const bad = await VideoSource.open(corrupt(h264('good', 30, 3), join(tmp.dir, 'bad.mp4')));
-    const good = await VideoSource.open(indexVideo(tmp.dir, 'after', 'mkv', 30, 20, '64x48'));
+    const bad = await VideoSource.open(corrupt(h264('good', 30, 3), join(scratch, 'bad.mp4')));
+    const good = await VideoSource.open(indexVideo(scratch, 'after', 'mkv', 30, 20, '64x48'));
     const window = { frames: FRAMES, stride: 4, fps: null };
     const messages: string[] = [];
     for (const t of [thread(0), thread(2)]) {
@@ -120,26 +120,26 @@ describe('a corrupt video fails alone, with the same error in both threads', () 
   });
 
   it('task=extract_features: failed_videos.json gives the same reason with task.prefetch=0 and 2; the other videos are identical', async () => {
-    writeProbeModel(join(tmp.dir, 'probe4.onnx'), FRAMES, SIZE);
-    const dir = join(tmp.dir, 'videos');
+    writeProbeModel(join(scratch, 'probe4.onnx'), FRAMES, SIZE);
+    const dir = join(scratch, 'videos');
     mkdirSync(dir);
     copyFileSync(h264('a', 30, 2), join(dir, 'a.mp4'));
     corrupt(h264('b', 30, 3), join(dir, 'bad.mp4'));
     indexVideo(dir, 'c', 'mkv', 25, 40, '64x48');
-    const base = [...probeOverrides(join(tmp.dir, 'probe4.onnx'), FRAMES), 'task=extract_features', `io.video_dir=${dir}`, 'window.stride=4', 'task.batch_size=2'];
+    const base = [...probeOverrides(join(scratch, 'probe4.onnx'), FRAMES), 'task=extract_features', `io.video_dir=${dir}`, 'window.stride=4', 'task.batch_size=2'];
     const reasons: string[] = [];
     for (const prefetch of [0, 2]) {
       const r = await vidra([...base, `task.prefetch=${prefetch}`, `io.out_path=p${prefetch}.h5`, `vidra.run.dir=runs/p${prefetch}`]);
       expect(r.code).toBe(1);
       expect(r.stdout + r.stderr).not.toContain('worker thread is gone');
-      const failed = JSON.parse(readFileSync(join(tmp.dir, 'runs', `p${prefetch}`, 'failed_videos.json'), 'utf8')) as Array<{ uid: string; reason: string }>;
+      const failed = JSON.parse(readFileSync(join(scratch, 'runs', `p${prefetch}`, 'failed_videos.json'), 'utf8')) as Array<{ uid: string; reason: string }>;
       expect(failed.map((f) => f.uid)).toEqual(['bad']);
       reasons.push(unaddressed(failed[0]!.reason));
     }
     expect(reasons[1]).toBe(reasons[0]);
-    const p0 = await featureContents(join(tmp.dir, 'p0.h5'));
+    const p0 = await featureContents(join(scratch, 'p0.h5'));
     expect(Object.keys(p0)).toEqual(['a', 'c']);
-    expect(await featureContents(join(tmp.dir, 'p2.h5'))).toEqual(p0);
+    expect(await featureContents(join(scratch, 'p2.h5'))).toEqual(p0);
   }, 60_000);
 });
 
@@ -196,14 +196,3 @@ describe('task.prefetch', () => {
     expect(r.code).toBe(2);
   });
 });
-
-function vidra(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, 'run', '-cp', join(REPO, 'conf'), ...args], { cwd: tmp.dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
